@@ -1,0 +1,209 @@
+"""Errors raised by letta-runs.
+
+    LettaRunsError
+    ├── InvalidArgumentError        bad input caught locally, before any I/O (malformed id, limit)
+    ├── ReadOnlyError               a destructive call refused by read-only mode
+    ├── APIConnectionError          could not reach the server
+    │   └── APITimeoutError         the server did not answer in time (also a stream gone idle)
+    ├── APIResponseError            the server answered something we cannot parse
+    └── APIStatusError              the server answered with an error status
+        ├── BadRequestError         400
+        ├── AuthenticationError     401
+        ├── PermissionDeniedError   403
+        ├── NotFoundError           404
+        ├── ConflictError           409
+        ├── GoneError               410 (a background stream older than 3 hours)
+        ├── ValidationError         422
+        ├── RateLimitError          429
+        ├── NotSupportedError       501 (e.g. /trace on a server without ClickHouse)
+        └── ServerError             other 5xx
+
+Every message says what went wrong and what to try next. Messages never contain the API key:
+``redact`` scrubs it from anything that reaches a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "GoneError",
+    "InvalidArgumentError",
+    "LettaRunsError",
+    "NotFoundError",
+    "NotSupportedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReadOnlyError",
+    "ServerError",
+    "ValidationError",
+    "exit_code_for",
+    "redact",
+    "status_error_class",
+]
+
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so ``redact`` removes it from any text."""
+    if value and len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """Replace every registered secret in ``text`` with ``***``."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+class LettaRunsError(Exception):
+    """Base of every letta-runs error. ``hint`` says what to try next."""
+
+    exit_code = 1
+    kind = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = redact(message)
+        self.hint = redact(hint) if hint else None
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.kind, "message": self.message, "hint": self.hint}
+
+
+class InvalidArgumentError(LettaRunsError, ValueError):
+    exit_code = 2
+    kind = "invalid_argument"
+
+
+class ReadOnlyError(LettaRunsError):
+    exit_code = 2
+    kind = "read_only"
+
+
+class APIConnectionError(LettaRunsError):
+    exit_code = 6
+    kind = "connection_error"
+
+
+class APITimeoutError(APIConnectionError):
+    kind = "timeout"
+
+
+class APIResponseError(LettaRunsError):
+    exit_code = 7
+    kind = "unparseable_response"
+
+
+class APIStatusError(LettaRunsError):
+    """The server answered ``status_code``; ``detail`` is its ``detail`` field (or body text)."""
+
+    exit_code = 7
+    kind = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        detail: Any = None,
+        hint: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.detail = detail
+        self.method = method
+        self.url = redact(url) if url else None
+        super().__init__(message, hint=hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["status_code"] = self.status_code
+        out["detail"] = self.detail if not isinstance(self.detail, str) else redact(self.detail)
+        return out
+
+
+class BadRequestError(APIStatusError):
+    kind = "bad_request"
+
+
+class AuthenticationError(APIStatusError):
+    exit_code = 4
+    kind = "authentication_error"
+
+
+class PermissionDeniedError(APIStatusError):
+    exit_code = 4
+    kind = "permission_denied"
+
+
+class NotFoundError(APIStatusError):
+    exit_code = 3
+    kind = "not_found"
+
+
+class ConflictError(APIStatusError):
+    kind = "conflict"
+
+
+class GoneError(APIStatusError):
+    exit_code = 3
+    kind = "gone"
+
+
+class ValidationError(APIStatusError):
+    kind = "validation_error"
+
+
+class RateLimitError(APIStatusError):
+    kind = "rate_limited"
+
+
+class NotSupportedError(APIStatusError):
+    exit_code = 5
+    kind = "not_supported"
+
+
+class ServerError(APIStatusError):
+    kind = "server_error"
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    410: GoneError,
+    422: ValidationError,
+    429: RateLimitError,
+    501: NotSupportedError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    if status_code in _BY_STATUS:
+        return _BY_STATUS[status_code]
+    if status_code >= 500:
+        return ServerError
+    return APIStatusError
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The CLI exit code for an exception (1 for anything unexpected)."""
+    if isinstance(exc, LettaRunsError):
+        return exc.exit_code
+    return 1
