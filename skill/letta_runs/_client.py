@@ -1,0 +1,1275 @@
+"""The typed HTTP client for Letta's Runs API: ``RunsClient`` and ``AsyncRunsClient``.
+
+``BaseRunsClient`` makes every decision that needs no I/O — configuration, validation, request
+building, response parsing, error messages, retry decisions, debug logging — and the two twins
+only send. Resource namespaces follow the official ``letta-client``::
+
+    client.runs.list(...)            GET  /v1/runs/          (SyncPage[Run]; iterating walks all)
+    client.runs.list_active(...)     GET  /v1/runs/active
+    client.runs.retrieve(run_id)     GET  /v1/runs/{id}
+    client.runs.delete(run_id)       DELETE /v1/runs/{id}
+    client.runs.messages.list(id)    GET  /v1/runs/{id}/messages
+    client.runs.steps.list(id)       GET  /v1/runs/{id}/steps
+    client.runs.usage.retrieve(id)   GET  /v1/runs/{id}/usage
+    client.runs.metrics.retrieve(id) GET  /v1/runs/{id}/metrics
+    client.runs.trace.retrieve(id)   GET  /v1/runs/{id}/trace
+    client.runs.stream(id)           POST /v1/runs/{id}/stream  (RunStream of StreamEvent)
+
+>>> with RunsClient(base_url="demo") as client:
+...     failed = [run.id for run in client.runs.list(statuses=["failed"])]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import pydantic
+
+from . import __version__
+from ._constants import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_TIMEOUT,
+    DEMO_BASE_URL,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    ENV_PROJECT,
+    ENV_READ_ONLY,
+    RUNS_PAGE_LIMIT_MAX,
+    STREAM_IDLE_TIMEOUT,
+    STREAM_MAX_RECONNECTS,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    InvalidArgumentError,
+    ReadOnlyError,
+    redact,
+    register_secret,
+    status_error_class,
+)
+from ._pagination import AsyncPage, ListKind, PageSpec, SyncPage
+from ._retry import backoff_delay, is_retryable_exception, retry_delay, should_retry_response
+from ._streaming import AsyncRunStream, RunStream, StreamState
+from .models import (
+    KNOWN_RUN_STATUSES,
+    KNOWN_STOP_REASONS,
+    Message,
+    Run,
+    RunMetrics,
+    Step,
+    TraceSpan,
+    Usage,
+    parse_message,
+)
+
+__all__ = [
+    "ENV_CUSTOM_HEADERS",
+    "RUN_ID_PATTERN",
+    "AsyncRunsClient",
+    "BaseRunsClient",
+    "RunsClient",
+    "validate_run_id",
+]
+
+ENV_CUSTOM_HEADERS = "LETTA_CUSTOM_HEADERS"
+RUN_ID_PATTERN = re.compile(
+    r"^run-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+DEMO_HTTP_BASE = "http://demo.letta-runs.invalid"
+"""Where demo requests go; the embedded transport answers them and nothing leaves the process."""
+
+TRACE_LIMIT_MAX = 5000
+
+logger = logging.getLogger("letta_runs")
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def validate_run_id(run_id: str) -> str:
+    """Check a run id has the server's ``run-<uuid4>`` form (before any I/O)."""
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id):
+        raise InvalidArgumentError(
+            f"invalid run id {run_id!r}: expected 'run-<uuid4>' in lowercase, "
+            "e.g. run-39e39189-9b0f-49e1-aa16-49a02c1268f4",
+            hint="copy the id from `runs list` or from the run's JSON",
+        )
+    return run_id
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API call, described before it is sent (used for requests and error messages)."""
+
+    method: str
+    path: str
+    what: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json_body: Any = None
+    run_id: str | None = None
+
+
+def _encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query pairs as the server expects: lists repeat the key, booleans are lowercase, None is
+    omitted."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        values: Iterable[Any] = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                pairs.append((key, "true" if item else "false"))
+            else:
+                pairs.append((key, str(item)))
+    return pairs
+
+
+def _detail_text(detail: Any) -> str:
+    """Readable text of a ``detail`` that may be a string, a list of errors or an object."""
+    if detail is None:
+        return ""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict) and "msg" in item:
+                loc = item.get("loc")
+                where = ".".join(str(x) for x in loc) if isinstance(loc, list | tuple) else ""
+                parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+            else:
+                parts.append(_detail_text(item))
+        return "; ".join(parts)
+    if isinstance(detail, dict):
+        for key in ("message", "msg", "error", "detail"):
+            if isinstance(detail.get(key), str):
+                code = detail.get("code")
+                return f"{code}: {detail[key]}" if isinstance(code, str) else str(detail[key])
+        return json.dumps(detail, default=str)
+    return str(detail)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _env_flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _parse_custom_headers(text: str | None) -> dict[str, str]:
+    """``LETTA_CUSTOM_HEADERS``: one ``Name: value`` per line (as the official SDK reads it)."""
+    out: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            out[name.strip()] = value.strip()
+    return out
+
+
+class BaseRunsClient:
+    """Configuration and every non-I/O decision shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        project: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        debug: bool = False,
+        read_only: bool | None = None,
+    ) -> None:
+        self.api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
+        register_secret(self.api_key)
+        raw_base = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+        raw_base = raw_base.strip().rstrip("/")
+        self.is_demo = raw_base.lower() == DEMO_BASE_URL
+        self.base_url = DEMO_BASE_URL if self.is_demo else raw_base
+        if not self.is_demo and not raw_base.startswith(("http://", "https://")):
+            raise InvalidArgumentError(
+                f"invalid base URL {raw_base!r}",
+                hint="use the server root such as https://api.letta.com or "
+                "http://localhost:8283, or 'demo' for the embedded recorded runs",
+            )
+        self._http_base = DEMO_HTTP_BASE if self.is_demo else raw_base
+        self.project = project if project is not None else os.environ.get(ENV_PROJECT) or None
+        if max_retries < 0:
+            raise InvalidArgumentError("max_retries must be >= 0")
+        self.max_retries = max_retries
+        if timeout is None:
+            self.timeout = httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
+        elif isinstance(timeout, httpx.Timeout):
+            self.timeout = timeout
+        else:
+            self.timeout = httpx.Timeout(float(timeout), connect=DEFAULT_CONNECT_TIMEOUT)
+        self.read_only = (
+            read_only if read_only is not None else _env_flag(os.environ.get(ENV_READ_ONLY))
+        )
+        self.debug = debug
+        if debug:
+            _enable_debug_logging()
+        self._extra_headers = dict(headers or {})
+        self.default_headers = self._build_headers(headers)
+
+    def settings(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild an equivalent client (sync or async twin).
+
+        Holds the API key: never print or log it.
+        """
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "project": self.project,
+            "headers": dict(self._extra_headers) or None,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "debug": self.debug,
+            "read_only": self.read_only,
+        }
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def _build_headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        out = {
+            "Accept": "application/json",
+            "User-Agent": f"letta-runs/{__version__}",
+        }
+        if self.api_key:
+            out["Authorization"] = f"Bearer {self.api_key}"
+        if self.project:
+            out["X-Project"] = self.project
+        out.update(_parse_custom_headers(os.environ.get(ENV_CUSTOM_HEADERS)))
+        out.update(dict(extra or {}))
+        return out
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} base_url={self.base_url!r}>"
+
+    # -- validation ------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_limit(name: str, value: int | None, low: int, high: int | None) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidArgumentError(f"{name} must be an integer, got {value!r}")
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise InvalidArgumentError(f"{name} must be {bounds}, got {value}")
+
+    @staticmethod
+    def _check_order(order: str | None, order_by: str | None) -> None:
+        if order is not None and order not in ("asc", "desc"):
+            raise InvalidArgumentError(f"order must be 'asc' or 'desc', got {order!r}")
+        if order_by is not None and order_by != "created_at":
+            raise InvalidArgumentError(
+                f"order_by must be 'created_at' (the only value the server accepts), got {order_by!r}"
+            )
+
+    @staticmethod
+    def _check_statuses(statuses: Iterable[str] | str | None) -> list[str] | None:
+        if statuses is None:
+            return None
+        values = [statuses] if isinstance(statuses, str) else list(statuses)
+        for value in values:
+            if value not in KNOWN_RUN_STATUSES:
+                raise InvalidArgumentError(
+                    f"unknown run status {value!r}",
+                    hint="valid statuses (case-sensitive): " + ", ".join(KNOWN_RUN_STATUSES),
+                )
+        return values
+
+    @staticmethod
+    def _check_stop_reason(stop_reason: str | None) -> None:
+        if stop_reason is not None and stop_reason not in KNOWN_STOP_REASONS:
+            raise InvalidArgumentError(
+                f"unknown stop reason {stop_reason!r}",
+                hint="valid stop reasons: " + ", ".join(KNOWN_STOP_REASONS),
+            )
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def _list_runs_call(
+        self,
+        *,
+        agent_id: str | None,
+        agent_ids: Iterable[str] | None,
+        statuses: Iterable[str] | str | None,
+        background: bool | None,
+        stop_reason: str | None,
+        conversation_id: str | None,
+        before: str | None,
+        after: str | None,
+        limit: int | None,
+        order: str | None,
+        order_by: str | None,
+        active: bool | None,
+        ascending: bool | None,
+    ) -> _Call:
+        self._check_limit("limit", limit, 1, RUNS_PAGE_LIMIT_MAX)
+        self._check_order(order, order_by)
+        status_list = self._check_statuses(statuses)
+        self._check_stop_reason(stop_reason)
+        ids = [agent_ids] if isinstance(agent_ids, str) else agent_ids
+        params: dict[str, Any] = {
+            "agent_id": agent_id,
+            "agent_ids": list(ids) if ids is not None else None,
+            "statuses": status_list,
+            "background": background,
+            "stop_reason": stop_reason,
+            "conversation_id": conversation_id,
+            "before": before,
+            "after": after,
+            "limit": limit,
+            "order": order,
+            "order_by": order_by,
+            "active": active,
+            "ascending": ascending,
+        }
+        return _Call("GET", "/v1/runs/", "runs.list", _compact(params))
+
+    def _list_active_call(self, *, agent_id: str | None, background: bool | None) -> _Call:
+        params = _compact({"agent_id": agent_id, "background": background})
+        return _Call("GET", "/v1/runs/active", "runs.list_active", params)
+
+    def _run_call(self, what: str, run_id: str, suffix: str = "", method: str = "GET") -> _Call:
+        validate_run_id(run_id)
+        return _Call(method, f"/v1/runs/{run_id}{suffix}", what, run_id=run_id)
+
+    def _child_list_call(
+        self,
+        kind: ListKind,
+        run_id: str,
+        *,
+        before: str | None,
+        after: str | None,
+        limit: int | None,
+        order: str | None,
+        order_by: str | None,
+    ) -> _Call:
+        validate_run_id(run_id)
+        # The server answers 500 for a negative limit and [] for 0; neither is useful.
+        self._check_limit("limit", limit, 1, None)
+        self._check_order(order, order_by)
+        params = _compact(
+            {"before": before, "after": after, "limit": limit, "order": order, "order_by": order_by}
+        )
+        return _Call("GET", f"/v1/runs/{run_id}/{kind}", f"runs.{kind}.list", params, run_id=run_id)
+
+    def _trace_call(self, run_id: str, limit: int | None) -> _Call:
+        validate_run_id(run_id)
+        self._check_limit("limit", limit, 1, TRACE_LIMIT_MAX)
+        params = _compact({"limit": limit})
+        return _Call("GET", f"/v1/runs/{run_id}/trace", "runs.trace", params, run_id=run_id)
+
+    def _stream_call(
+        self,
+        run_id: str,
+        *,
+        starting_after: int | None,
+        include_pings: bool | None,
+        poll_interval: float | None,
+        batch_size: int | None,
+        idle_timeout: float,
+        max_reconnects: int,
+        max_events: int | None,
+        max_seconds: float | None,
+    ) -> _Call:
+        validate_run_id(run_id)
+        if starting_after is not None and (
+            isinstance(starting_after, bool) or not isinstance(starting_after, int)
+        ):
+            raise InvalidArgumentError(
+                f"starting_after must be an integer seq_id, got {starting_after!r}"
+            )
+        self._check_limit("batch_size", batch_size, 1, None)
+        self._check_limit("max_reconnects", max_reconnects, 0, None)
+        self._check_limit("max_events", max_events, 1, None)
+        if poll_interval is not None and poll_interval <= 0:
+            raise InvalidArgumentError("poll_interval must be > 0 seconds")
+        if idle_timeout <= 0:
+            raise InvalidArgumentError("idle_timeout must be > 0 seconds")
+        if max_seconds is not None and max_seconds <= 0:
+            raise InvalidArgumentError("max_seconds must be > 0 seconds")
+        # Always a JSON object: without a body the server answers 500.
+        body = _compact(
+            {
+                "starting_after": starting_after,
+                "include_pings": include_pings,
+                "poll_interval": poll_interval,
+                "batch_size": batch_size,
+            }
+        )
+        return _Call(
+            "POST", f"/v1/runs/{run_id}/stream", "runs.stream", json_body=body, run_id=run_id
+        )
+
+    def _delete_call(self, run_id: str) -> _Call:
+        validate_run_id(run_id)
+        if self.read_only:
+            raise ReadOnlyError(
+                f"refusing to delete run {run_id}: the client is read-only",
+                hint=f"unset {ENV_READ_ONLY} (or pass read_only=False) to allow deletes",
+            )
+        return _Call("DELETE", f"/v1/runs/{run_id}", "runs.delete", run_id=run_id)
+
+    # -- requests and responses ------------------------------------------------------------
+
+    def _url(self, call: _Call) -> str:
+        return self._http_base + call.path
+
+    def _display_url(self, request: httpx.Request) -> str:
+        url = str(request.url)
+        if self.is_demo:
+            url = url.replace(DEMO_HTTP_BASE, DEMO_BASE_URL, 1)
+        return redact(url)
+
+    def _request_kwargs(self, call: _Call, read_timeout: float | None = None) -> dict[str, Any]:
+        timeout = self.timeout
+        if read_timeout is not None:
+            timeout = httpx.Timeout(
+                connect=self.timeout.connect,
+                read=read_timeout,
+                write=self.timeout.write,
+                pool=self.timeout.pool,
+            )
+        kwargs: dict[str, Any] = {
+            "method": call.method,
+            "url": self._url(call),
+            "params": _encode_params(call.params),
+            "headers": self.default_headers,
+            "timeout": timeout,
+        }
+        if call.method == "POST":
+            kwargs["json"] = call.json_body if call.json_body is not None else {}
+        return kwargs
+
+    def _log_request(self, request: httpx.Request, attempt: int) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        headers = {
+            k: ("***" if k.lower() in ("authorization", "x-bare-password") else v)
+            for k, v in request.headers.items()
+        }
+        retry = f" (retry {attempt})" if attempt else ""
+        logger.debug(
+            redact(f"→ {request.method} {self._display_url(request)}{retry} headers={headers}")
+        )
+
+    def _log_response(self, response: httpx.Response, elapsed: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                redact(
+                    f"← {response.status_code} {response.request.method} "
+                    f"{self._display_url(response.request)} ({elapsed:.3f}s)"
+                )
+            )
+
+    def _retry_wait(self, attempt: int, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before retrying, or None when this failure is final."""
+        if attempt >= self.max_retries:
+            return None
+        if response is None:
+            return retry_delay(attempt)
+        if not should_retry_response(response.status_code, response.headers):
+            return None
+        return retry_delay(attempt, response.headers)
+
+    def _transport_error(self, exc: Exception, call: _Call) -> APIConnectionError:
+        where = self.base_url
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(
+                f"{call.method} {call.path} timed out on {where} ({type(exc).__name__})",
+                hint="the server may be overloaded; retry, or raise the timeout",
+            )
+        return APIConnectionError(
+            f"could not reach {where} ({type(exc).__name__}: {exc})",
+            hint=f"check {ENV_BASE_URL} and the network; use base_url 'demo' to try without a server",
+        )
+
+    def _status_error(self, response: httpx.Response, call: _Call) -> APIStatusError:
+        status = response.status_code
+        try:
+            body: Any = response.json()
+        except (ValueError, UnicodeDecodeError):
+            body = response.text
+        detail = body.get("detail", body) if isinstance(body, dict) else body
+        text = _short(redact(_detail_text(detail)))
+        message, hint = self._explain(status, call, text)
+        cls = status_error_class(status)
+        return cls(
+            message,
+            status_code=status,
+            detail=detail,
+            hint=hint,
+            method=call.method,
+            url=self._display_url(response.request),
+        )
+
+    def _explain(self, status: int, call: _Call, text: str) -> tuple[str, str | None]:
+        """What went wrong, and what to try, for one error status of one call."""
+        run = call.run_id
+        where = self.base_url
+        lowered = text.lower()
+        if status in (401, 403):
+            what = "rejected the credentials" if status == 401 else "denied access"
+            return (
+                f"{where} {what} ({status}) for {call.method} {call.path}",
+                f"check {ENV_API_KEY} (and the project header for Letta Cloud)",
+            )
+        if status == 404:
+            cursor_problem = "no message found" in lowered or "no step found" in lowered
+            if run and cursor_problem:
+                return (
+                    f"the cursor of {call.what} was not found for run {run}: {text}",
+                    "pass an id taken from this run's own list as before/after",
+                )
+            if run:
+                return (
+                    f"run {run} not found on {where}",
+                    f"check the id, {ENV_BASE_URL}, or the project header",
+                )
+            return (
+                f"{call.method} {call.path} not found on {where}",
+                f"check {ENV_BASE_URL}: it should be the server root, without /v1",
+            )
+        if status == 400 and call.what == "runs.stream" and "background" in lowered:
+            return (
+                f"run {run} cannot be streamed: it was not created in background mode",
+                "only runs started by a streaming request with background=true can be "
+                "streamed; read its steps and messages instead",
+            )
+        if status == 410:
+            return (
+                f"the stream of run {run} has expired: background streams are kept for 3 hours "
+                "after the run was created",
+                "read its steps and messages instead",
+            )
+        if status == 422:
+            return (
+                f"the server rejected the parameters of {call.what}: {text}",
+                "fix the argument it names",
+            )
+        if status == 429:
+            return (
+                f"rate limited by {where} on {call.what}",
+                "wait a little and retry, or lower the request rate",
+            )
+        if status == 501 and call.what == "runs.trace":
+            return (
+                "traces are not available on this server (it has no ClickHouse/OTEL store)",
+                "use steps and messages instead",
+            )
+        if status == 500 and call.method == "DELETE":
+            return (
+                f"the server failed to delete run {run} (Letta 0.16.8 answers 500 for every "
+                "DELETE; the run was not deleted)",
+                "there is no working delete on this server version",
+            )
+        if status == 405 and call.method == "DELETE" and self.is_demo:
+            return (f"cannot delete run {run}: {text}", "deletes need a real server")
+        if status >= 500:
+            return (
+                f"{where} failed on {call.method} {call.path} ({status}): {text or 'no detail'}",
+                "retry later; if it persists, check the server logs",
+            )
+        if status == 400:
+            return (f"the server rejected {call.what} (400): {text}", "check the arguments")
+        if status == 409:
+            return (f"conflict on {call.what} (409): {text}", "retry in a moment")
+        return (f"{call.method} {call.path} failed with HTTP {status}: {text}", None)
+
+    def _json(self, response: httpx.Response, call: _Call) -> Any:
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError):
+            content_type = response.headers.get("content-type", "?")
+            raise APIResponseError(
+                f"{call.method} {call.path} answered {response.status_code} with a body that is "
+                f"not JSON (content-type {content_type}): {_short(redact(response.text), 120)!r}",
+                hint=f"check that {ENV_BASE_URL} points at a Letta server",
+            ) from None
+
+    def _json_list(self, response: httpx.Response, call: _Call) -> list[dict[str, Any]]:
+        data = self._json(response, call)
+        if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+            raise APIResponseError(
+                f"{call.method} {call.path} answered {type(data).__name__} where a JSON array of "
+                "objects was expected",
+                hint=f"check that {ENV_BASE_URL} points at a Letta server",
+            )
+        return data
+
+    def _model(self, cls: type[M], data: Any, call: _Call) -> M:
+        try:
+            return cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise APIResponseError(
+                f"{call.method} {call.path} answered a {cls.__name__} that does not validate: "
+                f"{_short(str(exc), 200)}",
+                hint="the server may be a newer version; please report it",
+            ) from None
+
+    def _page_spec(self, call: _Call, kind: ListKind) -> PageSpec[Any]:
+        parse: Callable[[dict[str, Any]], Any]
+        if kind == "messages":
+            parse = parse_message
+        elif kind == "steps":
+            parse = lambda raw: self._model(Step, raw, call)  # noqa: E731
+        else:
+            parse = lambda raw: self._model(Run, raw, call)  # noqa: E731
+        return PageSpec(kind=kind, path=call.path, params=call.params, parse=parse)
+
+    def _with_params(self, call: _Call, params: dict[str, Any]) -> _Call:
+        return _Call(call.method, call.path, call.what, params, call.json_body, call.run_id)
+
+
+def _compact(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _enable_debug_logging() -> None:
+    logger.setLevel(logging.DEBUG)
+    if not any(getattr(h, "_letta_runs_debug", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("letta_runs %(levelname)s %(message)s"))
+        handler._letta_runs_debug = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+# ---------------------------------------------------------------------------------------------
+# sync
+
+
+class RunsClient(BaseRunsClient):
+    """Synchronous client. Arguments fall back to ``LETTA_API_KEY``, ``LETTA_BASE_URL``
+    (``demo`` = embedded recorded runs), ``LETTA_PROJECT`` and ``LETTA_CUSTOM_HEADERS``.
+
+    >>> with RunsClient(base_url="demo") as client:
+    ...     run = client.runs.retrieve("run-39e39189-9b0f-49e1-aa16-49a02c1268f4")
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        project: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        debug: bool = False,
+        *,
+        read_only: bool | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            project=project,
+            headers=headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            debug=debug,
+            read_only=read_only,
+        )
+        self._owns_http = http_client is None
+        if http_client is None:
+            if transport is None and self.is_demo:
+                from ._demo import demo_transport
+
+                transport = demo_transport()
+            http_client = httpx.Client(transport=transport, timeout=self.timeout)
+        self._http = http_client
+        self._sleep: Callable[[float], None] = time.sleep
+        self.runs = Runs(self)
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> RunsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(
+        self, call: _Call, *, stream: bool = False, read_timeout: float | None = None
+    ) -> httpx.Response:
+        request = self._http.build_request(**self._request_kwargs(call, read_timeout))
+        attempt = 0
+        while True:
+            self._log_request(request, attempt)
+            started = time.monotonic()
+            try:
+                response = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if stream:
+                    raise  # the stream reader decides: idle, resume, or give up
+                wait = self._retry_wait(attempt, None) if is_retryable_exception(exc) else None
+                if wait is None:
+                    raise self._transport_error(exc, call) from exc
+                self._sleep(wait)
+                attempt += 1
+                continue
+            self._log_response(response, time.monotonic() - started)
+            if response.status_code < 300:
+                return response
+            wait = self._retry_wait(attempt, response)
+            if stream:
+                response.read()
+                response.close()
+            if wait is None:
+                raise self._status_error(response, call)
+            self._sleep(wait)
+            attempt += 1
+
+    def _get_json(self, call: _Call) -> Any:
+        return self._json(self._send(call), call)
+
+    def _fetch_list(self, call: _Call) -> Callable[[str, dict[str, Any]], list[dict[str, Any]]]:
+        def fetch(path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+            page_call = self._with_params(call, params)
+            return self._json_list(self._send(page_call), page_call)
+
+        return fetch
+
+    def _page(self, call: _Call, kind: ListKind) -> SyncPage[Any]:
+        fetch = self._fetch_list(call)
+        return SyncPage(
+            self._page_spec(call, kind), fetch(call.path, call.params), call.params, fetch
+        )
+
+
+class Runs:
+    """``client.runs``: list, retrieve, delete, stream, and the per-run sub-resources."""
+
+    def __init__(self, client: RunsClient) -> None:
+        self._client = client
+        self.messages = RunMessages(client)
+        self.steps = RunSteps(client)
+        self.usage = RunUsage(client)
+        self.metrics = RunMetricsResource(client)
+        self.trace = RunTrace(client)
+
+    def list(
+        self,
+        *,
+        agent_id: str | None = None,
+        agent_ids: Iterable[str] | None = None,
+        statuses: Iterable[str] | str | None = None,
+        background: bool | None = None,
+        stop_reason: str | None = None,
+        conversation_id: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        order_by: str | None = None,
+        active: bool | None = None,
+        ascending: bool | None = None,
+    ) -> SyncPage[Run]:
+        """Runs, newest first by default. Iterate the page to walk all pages (``before=`` cursors)."""
+        call = self._client._list_runs_call(
+            agent_id=agent_id,
+            agent_ids=agent_ids,
+            statuses=statuses,
+            background=background,
+            stop_reason=stop_reason,
+            conversation_id=conversation_id,
+            before=before,
+            after=after,
+            limit=limit,
+            order=order,
+            order_by=order_by,
+            active=active,
+            ascending=ascending,
+        )
+        return self._client._page(call, "runs")
+
+    def list_active(
+        self, *, agent_id: str | None = None, background: bool | None = None
+    ) -> builtins.list[Run]:
+        """Runs in ``created`` or ``running`` (the server returns at most 100)."""
+        call = self._client._list_active_call(agent_id=agent_id, background=background)
+        data = self._client._json_list(self._client._send(call), call)
+        return [self._client._model(Run, item, call) for item in data]
+
+    def retrieve(self, run_id: str) -> Run:
+        call = self._client._run_call("runs.retrieve", run_id)
+        return self._client._model(Run, self._client._get_json(call), call)
+
+    def delete(self, run_id: str) -> Run | dict[str, Any]:
+        """Delete a run (Letta 0.16.8 always answers 500 and deletes nothing)."""
+        call = self._client._delete_call(run_id)
+        response = self._client._send(call)
+        data = self._client._json(response, call) if response.content else None
+        if isinstance(data, dict) and "id" in data:
+            return self._client._model(Run, data, call)
+        return data if isinstance(data, dict) else {"deleted": run_id, "response": data}
+
+    def stream(
+        self,
+        run_id: str,
+        *,
+        starting_after: int | None = None,
+        include_pings: bool | None = None,
+        poll_interval: float | None = None,
+        batch_size: int | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        max_reconnects: int = STREAM_MAX_RECONNECTS,
+        stop_when_terminal: bool = True,
+        max_events: int | None = None,
+        max_seconds: float | None = None,
+    ) -> RunStream:
+        """Replay or tail a background run's stream; resumes after drops, ends on its own.
+
+        After iteration ``.end_reason`` is one of ``done``, ``error``, ``cancelled``,
+        ``terminal`` (only keep-alives, and the run is finished), ``idle_timeout``,
+        ``max_events``, ``max_seconds``.
+        """
+        client = self._client
+        call = client._stream_call(
+            run_id,
+            starting_after=starting_after,
+            include_pings=include_pings,
+            poll_interval=poll_interval,
+            batch_size=batch_size,
+            idle_timeout=idle_timeout,
+            max_reconnects=max_reconnects,
+            max_events=max_events,
+            max_seconds=max_seconds,
+        )
+        body = {k: v for k, v in (call.json_body or {}).items() if k != "starting_after"}
+
+        def connect(json_body: dict[str, Any], read_timeout: float) -> httpx.Response:
+            this = _Call(call.method, call.path, call.what, {}, json_body, run_id)
+            return client._send(this, stream=True, read_timeout=read_timeout)
+
+        def is_terminal() -> bool:
+            try:
+                return self.retrieve(run_id).is_terminal
+            except APIStatusError:
+                return False
+
+        def pause(reconnect: int) -> None:
+            client._sleep(backoff_delay(reconnect))
+
+        state = StreamState(
+            starting_after=starting_after,
+            max_events=max_events,
+            max_seconds=max_seconds,
+            idle_timeout=idle_timeout,
+        )
+        return RunStream(
+            connect=connect,
+            is_terminal=is_terminal if stop_when_terminal else None,
+            body=body,
+            state=state,
+            max_reconnects=max_reconnects,
+            pause=pause,
+        )
+
+
+class RunMessages:
+    """``client.runs.messages``."""
+
+    def __init__(self, client: RunsClient) -> None:
+        self._client = client
+
+    def list(
+        self,
+        run_id: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        order_by: str | None = None,
+    ) -> SyncPage[Message]:
+        """A run's messages, oldest first by default; iterating walks every page, deduplicated."""
+        call = self._client._child_list_call(
+            "messages",
+            run_id,
+            before=before,
+            after=after,
+            limit=limit,
+            order=order,
+            order_by=order_by,
+        )
+        return self._client._page(call, "messages")
+
+
+class RunSteps:
+    """``client.runs.steps``."""
+
+    def __init__(self, client: RunsClient) -> None:
+        self._client = client
+
+    def list(
+        self,
+        run_id: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        order_by: str | None = None,
+    ) -> SyncPage[Step]:
+        """A run's steps, newest first by default; iterating walks every page."""
+        call = self._client._child_list_call(
+            "steps", run_id, before=before, after=after, limit=limit, order=order, order_by=order_by
+        )
+        return self._client._page(call, "steps")
+
+
+class RunUsage:
+    """``client.runs.usage``."""
+
+    def __init__(self, client: RunsClient) -> None:
+        self._client = client
+
+    def retrieve(self, run_id: str) -> Usage:
+        """Token totals (Letta sums only the newest 50 steps; use steps for exact totals)."""
+        call = self._client._run_call("runs.usage", run_id, "/usage")
+        return self._client._model(Usage, self._client._get_json(call), call)
+
+
+class RunMetricsResource:
+    """``client.runs.metrics``."""
+
+    def __init__(self, client: RunsClient) -> None:
+        self._client = client
+
+    def retrieve(self, run_id: str) -> RunMetrics:
+        """Duration and step count (``num_steps`` is capped at 50 by the server)."""
+        call = self._client._run_call("runs.metrics", run_id, "/metrics")
+        return self._client._model(RunMetrics, self._client._get_json(call), call)
+
+
+class RunTrace:
+    """``client.runs.trace``."""
+
+    def __init__(self, client: RunsClient) -> None:
+        self._client = client
+
+    def retrieve(self, run_id: str, *, limit: int | None = None) -> builtins.list[TraceSpan]:
+        """OTEL spans; ``NotSupportedError`` (501) on servers without ClickHouse."""
+        call = self._client._trace_call(run_id, limit)
+        return self._client._json_list(self._client._send(call), call)
+
+
+# ---------------------------------------------------------------------------------------------
+# async
+
+
+class AsyncRunsClient(BaseRunsClient):
+    """Asynchronous twin of ``RunsClient`` (same arguments, same resources, awaitable)."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        project: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        debug: bool = False,
+        *,
+        read_only: bool | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            project=project,
+            headers=headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            debug=debug,
+            read_only=read_only,
+        )
+        self._owns_http = http_client is None
+        if http_client is None:
+            if transport is None and self.is_demo:
+                from ._demo import demo_transport
+
+                transport = demo_transport()
+            http_client = httpx.AsyncClient(transport=transport, timeout=self.timeout)
+        self._http = http_client
+        self._asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.runs = AsyncRuns(self)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncRunsClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(
+        self, call: _Call, *, stream: bool = False, read_timeout: float | None = None
+    ) -> httpx.Response:
+        request = self._http.build_request(**self._request_kwargs(call, read_timeout))
+        attempt = 0
+        while True:
+            self._log_request(request, attempt)
+            started = time.monotonic()
+            try:
+                response = await self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if stream:
+                    raise
+                wait = self._retry_wait(attempt, None) if is_retryable_exception(exc) else None
+                if wait is None:
+                    raise self._transport_error(exc, call) from exc
+                await self._asleep(wait)
+                attempt += 1
+                continue
+            self._log_response(response, time.monotonic() - started)
+            if response.status_code < 300:
+                return response
+            wait = self._retry_wait(attempt, response)
+            if stream:
+                await response.aread()
+                await response.aclose()
+            if wait is None:
+                raise self._status_error(response, call)
+            await self._asleep(wait)
+            attempt += 1
+
+    async def _get_json(self, call: _Call) -> Any:
+        return self._json(await self._send(call), call)
+
+    def _fetch_list(
+        self, call: _Call
+    ) -> Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]:
+        async def fetch(path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+            page_call = self._with_params(call, params)
+            return self._json_list(await self._send(page_call), page_call)
+
+        return fetch
+
+    async def _page(self, call: _Call, kind: ListKind) -> AsyncPage[Any]:
+        fetch = self._fetch_list(call)
+        raw = await fetch(call.path, call.params)
+        return AsyncPage(self._page_spec(call, kind), raw, call.params, fetch)
+
+
+class AsyncRuns:
+    """``client.runs`` of ``AsyncRunsClient``."""
+
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+        self.messages = AsyncRunMessages(client)
+        self.steps = AsyncRunSteps(client)
+        self.usage = AsyncRunUsage(client)
+        self.metrics = AsyncRunMetricsResource(client)
+        self.trace = AsyncRunTrace(client)
+
+    async def list(
+        self,
+        *,
+        agent_id: str | None = None,
+        agent_ids: Iterable[str] | None = None,
+        statuses: Iterable[str] | str | None = None,
+        background: bool | None = None,
+        stop_reason: str | None = None,
+        conversation_id: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        order_by: str | None = None,
+        active: bool | None = None,
+        ascending: bool | None = None,
+    ) -> AsyncPage[Run]:
+        """Runs, newest first by default; ``async for`` over the page walks all pages."""
+        call = self._client._list_runs_call(
+            agent_id=agent_id,
+            agent_ids=agent_ids,
+            statuses=statuses,
+            background=background,
+            stop_reason=stop_reason,
+            conversation_id=conversation_id,
+            before=before,
+            after=after,
+            limit=limit,
+            order=order,
+            order_by=order_by,
+            active=active,
+            ascending=ascending,
+        )
+        return await self._client._page(call, "runs")
+
+    async def list_active(
+        self, *, agent_id: str | None = None, background: bool | None = None
+    ) -> builtins.list[Run]:
+        call = self._client._list_active_call(agent_id=agent_id, background=background)
+        data = self._client._json_list(await self._client._send(call), call)
+        return [self._client._model(Run, item, call) for item in data]
+
+    async def retrieve(self, run_id: str) -> Run:
+        call = self._client._run_call("runs.retrieve", run_id)
+        return self._client._model(Run, await self._client._get_json(call), call)
+
+    async def delete(self, run_id: str) -> Run | dict[str, Any]:
+        call = self._client._delete_call(run_id)
+        response = await self._client._send(call)
+        data = self._client._json(response, call) if response.content else None
+        if isinstance(data, dict) and "id" in data:
+            return self._client._model(Run, data, call)
+        return data if isinstance(data, dict) else {"deleted": run_id, "response": data}
+
+    def stream(
+        self,
+        run_id: str,
+        *,
+        starting_after: int | None = None,
+        include_pings: bool | None = None,
+        poll_interval: float | None = None,
+        batch_size: int | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        max_reconnects: int = STREAM_MAX_RECONNECTS,
+        stop_when_terminal: bool = True,
+        max_events: int | None = None,
+        max_seconds: float | None = None,
+    ) -> AsyncRunStream:
+        """``async for event in client.runs.stream(run_id)`` (see ``RunsClient.runs.stream``)."""
+        client = self._client
+        call = client._stream_call(
+            run_id,
+            starting_after=starting_after,
+            include_pings=include_pings,
+            poll_interval=poll_interval,
+            batch_size=batch_size,
+            idle_timeout=idle_timeout,
+            max_reconnects=max_reconnects,
+            max_events=max_events,
+            max_seconds=max_seconds,
+        )
+        body = {k: v for k, v in (call.json_body or {}).items() if k != "starting_after"}
+
+        async def connect(json_body: dict[str, Any], read_timeout: float) -> httpx.Response:
+            this = _Call(call.method, call.path, call.what, {}, json_body, run_id)
+            return await client._send(this, stream=True, read_timeout=read_timeout)
+
+        async def is_terminal() -> bool:
+            try:
+                return (await self.retrieve(run_id)).is_terminal
+            except APIStatusError:
+                return False
+
+        async def pause(reconnect: int) -> None:
+            await client._asleep(backoff_delay(reconnect))
+
+        state = StreamState(
+            starting_after=starting_after,
+            max_events=max_events,
+            max_seconds=max_seconds,
+            idle_timeout=idle_timeout,
+        )
+        return AsyncRunStream(
+            connect=connect,
+            is_terminal=is_terminal if stop_when_terminal else None,
+            body=body,
+            state=state,
+            max_reconnects=max_reconnects,
+            pause=pause,
+        )
+
+
+class AsyncRunMessages:
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        run_id: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        order_by: str | None = None,
+    ) -> AsyncPage[Message]:
+        call = self._client._child_list_call(
+            "messages",
+            run_id,
+            before=before,
+            after=after,
+            limit=limit,
+            order=order,
+            order_by=order_by,
+        )
+        return await self._client._page(call, "messages")
+
+
+class AsyncRunSteps:
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        run_id: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        order_by: str | None = None,
+    ) -> AsyncPage[Step]:
+        call = self._client._child_list_call(
+            "steps", run_id, before=before, after=after, limit=limit, order=order, order_by=order_by
+        )
+        return await self._client._page(call, "steps")
+
+
+class AsyncRunUsage:
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+
+    async def retrieve(self, run_id: str) -> Usage:
+        call = self._client._run_call("runs.usage", run_id, "/usage")
+        return self._client._model(Usage, await self._client._get_json(call), call)
+
+
+class AsyncRunMetricsResource:
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+
+    async def retrieve(self, run_id: str) -> RunMetrics:
+        call = self._client._run_call("runs.metrics", run_id, "/metrics")
+        return self._client._model(RunMetrics, await self._client._get_json(call), call)
+
+
+class AsyncRunTrace:
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+
+    async def retrieve(self, run_id: str, *, limit: int | None = None) -> builtins.list[TraceSpan]:
+        call = self._client._trace_call(run_id, limit)
+        return self._client._json_list(await self._client._send(call), call)

@@ -1,0 +1,224 @@
+"""Pages that walk themselves, with the cursor rules the real server has (Letta 0.16.8).
+
+The three run lists page differently, and the official SDK's "``after=<last id>``" is wrong for
+two of them:
+
+* **runs** (``/v1/runs/``): ``before=<last id>`` is the next page in *either* order;
+  ``after=X`` returns the head of the list up to X, so paging with it loops forever.
+* **messages** (``/v1/runs/{id}/messages``, default ``asc``): ``after`` = later, ``before`` =
+  earlier, whatever the order; ``limit`` counts *internal* messages, one of which can expand to
+  several items sharing an ``id`` (reasoning + tool call + assistant). A page may hold more items
+  than ``limit``, so the walk ends when a page brings nothing new, not when it is short.
+* **steps** (``/v1/runs/{id}/steps``, default ``desc``): ``after=<last id>`` is the next page.
+
+Iterating a page walks every following page, never yielding the same item twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from ._constants import DEFAULT_PAGE_SIZE
+
+__all__ = ["AsyncPage", "ListKind", "PageSpec", "SyncPage", "item_key", "next_page_params"]
+
+T = TypeVar("T")
+ListKind = Literal["runs", "messages", "steps"]
+
+
+@dataclass(frozen=True)
+class PageSpec(Generic[T]):
+    """What a list call asked for: the route, its query, and how to parse one item."""
+
+    kind: ListKind
+    path: str
+    params: dict[str, Any]
+    parse: Callable[[dict[str, Any]], T]
+
+
+def item_key(kind: ListKind, raw: dict[str, Any]) -> Hashable:
+    """Identity of one item: messages share ids across their parts, so add type and otid."""
+    if kind == "messages":
+        return (raw.get("id"), raw.get("message_type"), raw.get("otid"))
+    return raw.get("id")
+
+
+def _page_limit(params: dict[str, Any]) -> int:
+    limit = params.get("limit")
+    return int(limit) if isinstance(limit, int) else DEFAULT_PAGE_SIZE
+
+
+def next_page_params(
+    kind: ListKind, params: dict[str, Any], raw_items: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The query of the page after ``raw_items``, or ``None`` when there is none.
+
+    The caller's own bounds stay in place (an explicit runs ``after``, a messages ``before`` in
+    ``asc`` order, …) so the walk never leaves the window the caller asked for.
+    """
+    if not raw_items:
+        return None
+    last = raw_items[-1].get("id")
+    if not isinstance(last, str):
+        return None
+    out = dict(params)
+    if kind == "runs":
+        if len(raw_items) < min(_page_limit(params), 1000):
+            return None
+        out["before"] = last
+        return out
+    if kind == "steps":
+        if len(raw_items) < _page_limit(params):
+            return None
+        out["after"] = last
+        return out
+    # messages: a short page proves nothing (filters, shared ids); walk until nothing new.
+    if params.get("order") == "desc":
+        out["before"] = last
+    else:
+        out["after"] = last
+    return out
+
+
+class _PageBase(Generic[T]):
+    def __init__(
+        self, spec: PageSpec[T], raw_items: list[dict[str, Any]], params: dict[str, Any]
+    ) -> None:
+        self._spec = spec
+        self._raw = raw_items
+        self._params = params
+        self.items: list[T] = [spec.parse(item) for item in raw_items]
+
+    @property
+    def raw_items(self) -> list[dict[str, Any]]:
+        """The items as the server sent them (JSON)."""
+        return list(self._raw)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The query string this page was fetched with."""
+        return dict(self._params)
+
+    def _next_params(self) -> dict[str, Any] | None:
+        return next_page_params(self._spec.kind, self._params, self._raw)
+
+    def has_next_page(self) -> bool:
+        """True when another request might bring more items (messages: until proven empty)."""
+        return self._next_params() is not None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._spec.kind} items={len(self.items)}>"
+
+
+class SyncPage(_PageBase[T]):
+    """One page of a list call. ``.items`` is this page; iterating walks all pages.
+
+    >>> for run in client.runs.list(statuses=["failed"]):    # doctest: +SKIP
+    ...     print(run.id)
+    """
+
+    def __init__(
+        self,
+        spec: PageSpec[T],
+        raw_items: list[dict[str, Any]],
+        params: dict[str, Any],
+        fetch: Callable[[str, dict[str, Any]], list[dict[str, Any]]],
+    ) -> None:
+        super().__init__(spec, raw_items, params)
+        self._fetch = fetch
+
+    def next_page(self) -> SyncPage[T] | None:
+        params = self._next_params()
+        if params is None:
+            return None
+        raw = self._fetch(self._spec.path, params)
+        return SyncPage(self._spec, raw, params, self._fetch)
+
+    def iter_pages(self) -> Iterator[SyncPage[T]]:
+        page: SyncPage[T] | None = self
+        while page is not None:
+            yield page
+            page = page.next_page()
+
+    def iter_all(self, max_items: int | None = None) -> Iterator[T]:
+        """Every item of every page, once each, up to ``max_items``."""
+        seen: set[Hashable] = set()
+        count = 0
+        if max_items is not None and max_items <= 0:
+            return
+        for page in self.iter_pages():
+            new = 0
+            for raw, item in zip(page._raw, page.items, strict=True):
+                key = item_key(self._spec.kind, raw)
+                if key in seen:
+                    continue
+                seen.add(key)
+                new += 1
+                yield item
+                count += 1
+                if max_items is not None and count >= max_items:
+                    return
+            if new == 0:
+                return
+
+    def __iter__(self) -> Iterator[T]:
+        return self.iter_all()
+
+    def to_list(self, max_items: int | None = None) -> list[T]:
+        return list(self.iter_all(max_items))
+
+
+class AsyncPage(_PageBase[T]):
+    """The async twin of ``SyncPage``: ``async for`` walks every page."""
+
+    def __init__(
+        self,
+        spec: PageSpec[T],
+        raw_items: list[dict[str, Any]],
+        params: dict[str, Any],
+        fetch: Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]],
+    ) -> None:
+        super().__init__(spec, raw_items, params)
+        self._fetch = fetch
+
+    async def next_page(self) -> AsyncPage[T] | None:
+        params = self._next_params()
+        if params is None:
+            return None
+        raw = await self._fetch(self._spec.path, params)
+        return AsyncPage(self._spec, raw, params, self._fetch)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
+        page: AsyncPage[T] | None = self
+        while page is not None:
+            yield page
+            page = await page.next_page()
+
+    async def iter_all(self, max_items: int | None = None) -> AsyncIterator[T]:
+        """Every item of every page, once each, up to ``max_items``."""
+        seen: set[Hashable] = set()
+        count = 0
+        if max_items is not None and max_items <= 0:
+            return
+        async for page in self.iter_pages():
+            new = 0
+            for raw, item in zip(page._raw, page.items, strict=True):
+                key = item_key(self._spec.kind, raw)
+                if key in seen:
+                    continue
+                seen.add(key)
+                new += 1
+                yield item
+                count += 1
+                if max_items is not None and count >= max_items:
+                    return
+            if new == 0:
+                return
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self.iter_all()
+
+    async def to_list(self, max_items: int | None = None) -> list[T]:
+        return [item async for item in self.iter_all(max_items)]

@@ -1,0 +1,149 @@
+"""Walking pages with the real server's cursor rules, over recorded runs."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from client_fixtures import BG_RUN, CHAIN_RUN, LOOP_RUN, bundle_for, fake_server
+from letta_runs import AsyncRunsClient, RunsClient
+from letta_runs._pagination import next_page_params
+
+
+def client_and_server() -> tuple[RunsClient, object]:
+    rec = fake_server()
+    return RunsClient(base_url="http://letta.test", transport=httpx.MockTransport(rec)), rec
+
+
+def queries(rec: object) -> list[dict[str, list[str]]]:
+    return [parse_qs(q) for q in rec.queries]  # type: ignore[attr-defined]
+
+
+def test_runs_walk_uses_before_and_never_after() -> None:
+    client, rec = client_and_server()
+    page = client.runs.list(limit=4)
+    ids = [r.id for r in page]
+    assert len(ids) == 13 == len(set(ids))
+    created = [r.created_at for r in page.iter_all()]
+    assert created == sorted(created, reverse=True)
+    qs = queries(rec)
+    assert qs[1]["before"] == [page.items[-1].id]
+    assert all("after" not in q for q in qs)
+
+
+def test_runs_walk_ascending_and_filters_kept() -> None:
+    client, rec = client_and_server()
+    runs = list(client.runs.list(limit=2, order="asc", statuses=["failed"]))
+    assert [r.status for r in runs] == ["failed"] * 4
+    assert all(q["statuses"] == ["failed"] and q["order"] == ["asc"] for q in queries(rec))
+    created = [r.created_at for r in runs]
+    assert created == sorted(created)
+
+
+def test_runs_explicit_after_first_page_as_asked_then_before() -> None:
+    client, rec = client_and_server()
+    every = [r.id for r in client.runs.list(limit=100)]
+    pivot = every[8]
+    rec.requests.clear()  # type: ignore[attr-defined]
+    walked = [r.id for r in client.runs.list(after=pivot, limit=3)]
+    assert walked == every[:8]  # everything newer than the pivot, once each
+    qs = queries(rec)
+    assert qs[0] == {"after": [pivot], "limit": ["3"]}
+    assert qs[1]["before"] == [every[2]]
+
+
+def test_max_items_and_empty() -> None:
+    client, rec = client_and_server()
+    assert len(list(client.runs.list(limit=2).iter_all(max_items=3))) == 3
+    assert len(rec.requests) == 2  # type: ignore[attr-defined]
+    page = client.runs.list(agent_id="agent-none")
+    assert page.items == [] and list(page) == [] and not page.has_next_page()
+
+
+def test_steps_walk_after_in_current_order() -> None:
+    client, rec = client_and_server()
+    steps = [s.id for s in client.runs.steps.list(LOOP_RUN, limit=7)]
+    chronological = [s["id"] for s in bundle_for(LOOP_RUN)["steps"]]
+    assert steps == list(reversed(chronological))  # default desc, none skipped or repeated
+    qs = queries(rec)
+    assert len(qs) == 8  # 7 full pages + a short one
+    assert all("before" not in q for q in qs[1:]) and qs[1]["after"] == [steps[6]]
+    asc = [s.id for s in client.runs.steps.list(LOOP_RUN, limit=10, order="asc")]
+    assert asc == chronological
+
+
+def test_messages_pages_bigger_than_limit_with_shared_ids() -> None:
+    client, rec = client_and_server()
+    first = client.runs.messages.list(CHAIN_RUN, limit=2)
+    assert len(first.items) > 2  # limit counts internal messages
+    ids = [m.id for m in first.items]
+    assert len(set(ids)) < len(ids)  # several items share one id
+    everything = list(client.runs.messages.list(CHAIN_RUN, limit=2))
+    recorded = bundle_for(CHAIN_RUN)["messages"]
+    key = lambda m: (m["id"], m["message_type"], m["otid"])  # noqa: E731
+    assert [key(m.to_json_dict()) for m in everything] == [key(m) for m in recorded]
+    qs = queries(rec)[1:]
+    assert all("after" in q and "before" not in q for q in qs[1:])
+
+
+def test_messages_desc_pages_with_before() -> None:
+    client, rec = client_and_server()
+    desc = list(client.runs.messages.list(LOOP_RUN, limit=10, order="desc"))
+    assert len(desc) == 101
+    assert [m.id for m in desc] == [m["id"] for m in reversed(bundle_for(LOOP_RUN)["messages"])]
+    assert all("before" in q for q in queries(rec)[1:])
+
+
+def test_messages_stop_when_nothing_new() -> None:
+    # A server that ignores the cursor would loop forever; the walk must end.
+    page = [{"id": "message-1", "message_type": "user_message", "otid": "a"}]
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(200, json=page)
+
+    client = RunsClient(base_url="http://letta.test", transport=httpx.MockTransport(handler))
+    assert len(list(client.runs.messages.list(BG_RUN))) == 1
+    assert len(calls) == 2
+
+
+def test_next_page_params_rules() -> None:
+    items = [{"id": f"x{i}"} for i in range(3)]
+    assert next_page_params("runs", {"limit": 3}, items) == {"limit": 3, "before": "x2"}
+    assert next_page_params("runs", {"limit": 4}, items) is None
+    assert next_page_params("steps", {"limit": 3, "order": "asc"}, items) == {
+        "limit": 3,
+        "order": "asc",
+        "after": "x2",
+    }
+    assert next_page_params("messages", {"limit": 50}, items) == {"limit": 50, "after": "x2"}
+    assert next_page_params("messages", {"order": "desc"}, items) == {
+        "order": "desc",
+        "before": "x2",
+    }
+    assert next_page_params("messages", {}, []) is None
+
+
+def test_manual_page_navigation() -> None:
+    client, _ = client_and_server()
+    page = client.runs.list(limit=5)
+    pages = list(page.iter_pages())
+    assert [len(p.items) for p in pages] == [5, 5, 3]
+    assert pages[0].has_next_page() and not pages[-1].has_next_page()
+    nxt = page.next_page()
+    assert nxt is not None and nxt.items[0].id == pages[1].items[0].id
+
+
+@pytest.mark.parametrize("limit", [7, 100])
+async def test_async_walks_match_sync(limit: int) -> None:
+    sync, _ = client_and_server()
+    rec = fake_server()
+    client = AsyncRunsClient(base_url="http://letta.test", transport=httpx.MockTransport(rec))
+    a_msgs = [m.id async for m in await client.runs.messages.list(LOOP_RUN, limit=limit)]
+    s_msgs = [m.id for m in sync.runs.messages.list(LOOP_RUN, limit=limit)]
+    assert a_msgs == s_msgs and len(a_msgs) == 101
+    page = await client.runs.list(limit=limit)
+    assert len([r async for r in page.iter_all(max_items=5)]) == 5
+    assert len(await (await client.runs.steps.list(LOOP_RUN, limit=limit)).to_list()) == 50
