@@ -1,0 +1,189 @@
+"""Models and pure accumulators for fleet reports: ``TriageReport`` and ``StuckReport``.
+
+The paging itself lives in ``letta_runs.composites`` (it needs a client); everything here works
+on one run or diagnosis at a time and keeps only counters and a few example ids, so memory stays
+bounded however many runs are scanned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from ..models import Run
+from .engine import RunDiagnosis
+
+__all__ = [
+    "EXAMPLES_PER_GROUP",
+    "StuckReport",
+    "StuckRun",
+    "TriageAccumulator",
+    "TriageGroup",
+    "TriageReport",
+    "stuck_reason",
+]
+
+EXAMPLES_PER_GROUP = 3
+
+
+class TriageGroup(BaseModel):
+    key: str
+    count: int
+    examples: list[str] = Field(default_factory=list)
+
+
+class TriageReport(BaseModel):
+    schema_version: int = 1
+    since: datetime | None = None
+    agent_id: str | None = None
+    statuses: list[str] | None = None
+    scanned: int = 0
+    diagnosed: int = 0
+    problems: int = 0
+    """Runs whose verdict is not ``ok``."""
+    verdicts: dict[str, int] = Field(default_factory=dict)
+    by_root_cause: list[TriageGroup] = Field(default_factory=list)
+    by_stop_reason: list[TriageGroup] = Field(default_factory=list)
+    by_error_type: list[TriageGroup] = Field(default_factory=list)
+    by_tool: list[TriageGroup] = Field(default_factory=list)
+    hidden_failures: int = 0
+    """Runs the server calls ``completed`` that the diagnosis calls failed."""
+    errors: list[str] = Field(default_factory=list)
+    truncated: bool = False
+    next_steps: list[str] = Field(default_factory=list)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, list[str]] = {}
+
+    def add(self, key: str, run_id: str) -> None:
+        self.counts[key] += 1
+        ex = self.examples.setdefault(key, [])
+        if len(ex) < EXAMPLES_PER_GROUP:
+            ex.append(run_id)
+
+    def groups(self) -> list[TriageGroup]:
+        return [
+            TriageGroup(key=k, count=c, examples=self.examples[k])
+            for k, c in self.counts.most_common()
+        ]
+
+
+class TriageAccumulator:
+    """Feed runs (and their diagnoses) one at a time; ``report()`` at the end."""
+
+    def __init__(
+        self, *, since: datetime | None, agent_id: str | None, statuses: list[str] | None
+    ) -> None:
+        self.report_base = TriageReport(since=since, agent_id=agent_id, statuses=statuses)
+        self.verdicts: Counter[str] = Counter()
+        self.root = _Counter()
+        self.stop = _Counter()
+        self.error_type = _Counter()
+        self.tool = _Counter()
+        self.errors: list[str] = []
+
+    def add_run(self, run: Run) -> None:
+        """Count a run without a diagnosis (``diagnose_each=False``)."""
+        self.report_base.scanned += 1
+        self.stop.add(run.stop_reason or f"none ({run.status})", run.id)
+        self.verdicts[run.status or "unknown"] += 1
+        if run.status != "completed":
+            self.report_base.problems += 1
+
+    def add_diagnosis(
+        self, diag: RunDiagnosis, *, step_error_types: list[str] | None = None
+    ) -> None:
+        base = self.report_base
+        base.scanned += 1
+        base.diagnosed += 1
+        self.verdicts[diag.verdict] += 1
+        if diag.verdict == "ok":
+            return
+        base.problems += 1
+        if diag.status == "completed" and diag.verdict == "failed":
+            base.hidden_failures += 1
+        self.root.add(diag.root_cause.kind if diag.root_cause else diag.verdict, diag.run_id)
+        self.stop.add(diag.effective_stop_reason or f"none ({diag.status})", diag.run_id)
+        for et in sorted(set(step_error_types or [])):
+            self.error_type.add(et, diag.run_id)
+        names = {f.tool_name for f in diag.findings if f.tool_name and f.severity == "error"}
+        for name in sorted(names):
+            self.tool.add(name, diag.run_id)
+
+    def add_error(self, run_id: str, message: str) -> None:
+        if len(self.errors) < 20:
+            self.errors.append(f"{run_id}: {message}")
+
+    def report(self) -> TriageReport:
+        out = self.report_base.model_copy()
+        out.verdicts = dict(self.verdicts.most_common())
+        out.by_root_cause = self.root.groups()
+        out.by_stop_reason = self.stop.groups()
+        out.by_error_type = self.error_type.groups()
+        out.by_tool = self.tool.groups()
+        out.errors = list(self.errors)
+        top = out.by_root_cause[0].examples[0] if out.by_root_cause else None
+        if top:
+            out.next_steps = [f"letta-runs diagnose {top}", f"letta-runs timeline {top}"]
+        return out
+
+
+class StuckRun(BaseModel):
+    run_id: str
+    agent_id: str | None = None
+    status: str | None = None
+    stop_reason: str | None = None
+    run_type: str | None = None
+    background: bool | None = None
+    created_at: datetime | None = None
+    age_seconds: float | None = None
+    reason: str
+    next_step: str
+
+
+class StuckReport(BaseModel):
+    schema_version: int = 1
+    older_than_seconds: float
+    checked: int = 0
+    stuck: list[StuckRun] = Field(default_factory=list)
+    active_young: int = 0
+    """Active runs younger than the threshold (probably just working)."""
+
+
+def stuck_reason(run: Run, *, older_than: float, now: datetime | None = None) -> StuckRun | None:
+    """Why ``run`` looks stuck, or ``None``. Pure."""
+    now = now or datetime.now(UTC)
+    age = (now - run.created_at).total_seconds() if run.created_at else None
+    if run.is_terminal:
+        return None
+    if run.stop_reason:
+        reason = f"stop_reason {run.stop_reason!r} is set but status is still {run.status!r}"
+    elif age is not None and age > older_than:
+        reason = f"still {run.status!r} after {age / 60:.0f} min"
+        if run.status == "created" and run.run_type in (
+            "send_message",
+            "send_conversation_message",
+        ):
+            reason += (
+                " (sync runs stay 'created' while executing; a non-streaming conversation "
+                "message leaves its run 'created' forever)"
+            )
+    else:
+        return None
+    return StuckRun(
+        run_id=run.id,
+        agent_id=run.agent_id,
+        status=run.status,
+        stop_reason=run.stop_reason,
+        run_type=run.run_type,
+        background=run.background,
+        created_at=run.created_at,
+        age_seconds=round(age, 1) if age is not None else None,
+        reason=reason,
+        next_step=f"letta-runs diagnose {run.id}",
+    )

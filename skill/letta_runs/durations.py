@@ -1,0 +1,50 @@
+"""Durations written the way people type them: ``30s``, ``10m``, ``1.5h``, ``2d``, ``1w``.
+
+>>> parse_duration("10m")
+600.0
+>>> format_duration(5400)
+'1h30m'
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._exceptions import InvalidArgumentError
+
+__all__ = ["format_duration", "parse_duration"]
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds in ``text``: a number with an optional unit s/m/h/d/w (bare numbers are seconds)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _PATTERN.match(str(text))
+        if match is None:
+            raise InvalidArgumentError(
+                f"not a duration: {text!r}",
+                hint="write a number and a unit, e.g. 30s, 10m, 1h, 2d",
+            )
+        seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+    if seconds <= 0:
+        raise InvalidArgumentError(f"duration must be positive: {text!r}", hint="e.g. 10m")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """A short human form: ``45s``, ``12m``, ``1h30m``, ``3d2h``."""
+    total = round(seconds)
+    if total < 60:
+        return f"{total}s"
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m{secs}s" if secs else f"{minutes}m"

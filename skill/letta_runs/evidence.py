@@ -1,0 +1,465 @@
+"""Everything the server knows about one run, fetched once and kept together.
+
+``Evidence`` is the input of every analysis (``letta_runs.diagnosis``): the run, all its steps
+and messages in chronological order, ``/usage``, ``/metrics``, ``/trace`` and optionally the
+replayed stream. An endpoint that failed is recorded in ``endpoint_errors`` instead of losing the
+rest — an unavailable trace is a *limitation*, never a sign of health.
+
+Evidence comes from three places:
+
+* a server: ``await gather_evidence(async_client, run_id)`` (all requests concurrently) or
+  ``gather_evidence_sync(client, run_id)``;
+* a bundle file written by ``save_bundle`` / ``export_run``: ``load_bundle(path)``;
+* a folder of recorded responses (``run.json``, ``steps.json`` …): ``Evidence.from_fixture_dir``.
+
+Bundle format ``letta-runs.bundle/1`` (JSON object)::
+
+    {"format": "letta-runs.bundle/1", "source": "...", "recorded_at": "<ISO time>",
+     "run": {...}, "steps": [... oldest first ...], "messages": [... oldest first ...],
+     "usage": {"status": 200, "body": {...}}, "metrics": {"status": 200, "body": {...}},
+     "trace": {"status": 501, "body": {"detail": "..."}},
+     "stream": {"status": 200, "sse": "data: ...\\n\\n"}  or  {"status": 400, "body": {...}}}
+
+``usage``/``metrics``/``trace``/``stream`` may be missing or ``null`` (not fetched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ._exceptions import APIStatusError, LettaRunsError
+from ._streaming import parse_sse
+from .models import (
+    Message,
+    Run,
+    RunMetrics,
+    Step,
+    StreamEvent,
+    TraceSpan,
+    Usage,
+    parse_message,
+)
+
+if TYPE_CHECKING:
+    from ._client import AsyncRunsClient, RunsClient
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "EndpointError",
+    "Evidence",
+    "gather_evidence",
+    "gather_evidence_sync",
+    "load_bundle",
+    "parse_sse_text",
+    "save_bundle",
+]
+
+BUNDLE_FORMAT = "letta-runs.bundle/1"
+PAGE_LIMIT = 1000
+"""Steps/messages page size: a 50-step run comes back in one request per list."""
+
+STREAM_CAPTURE_IDLE_TIMEOUT = 5.0
+STREAM_CAPTURE_MAX_EVENTS = 2000
+
+T = TypeVar("T")
+
+
+class EndpointError(BaseModel):
+    """An endpoint of the run that could not be read (the rest of the evidence is still valid)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    endpoint: str
+    status_code: int | None = None
+    kind: str = "error"
+    message: str = ""
+
+
+class Evidence(BaseModel):
+    """One run and everything fetched about it. Steps and messages are oldest first."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    run: Run
+    steps: list[Step] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    usage: Usage | None = None
+    metrics: RunMetrics | None = None
+    trace: list[TraceSpan] | None = None
+    endpoint_errors: dict[str, EndpointError] = Field(default_factory=dict)
+    stream_events: list[StreamEvent] | None = None
+    source: str = "unknown"
+    fetched_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_messages(cls, data: Any) -> Any:
+        # Messages are a union keyed on ``message_type``; parse them the tolerant way.
+        if isinstance(data, dict) and isinstance(data.get("messages"), list):
+            data = dict(data)
+            data["messages"] = [
+                parse_message(m) if isinstance(m, dict) else m for m in data["messages"]
+            ]
+        return data
+
+    @property
+    def run_id(self) -> str:
+        return self.run.id
+
+    @classmethod
+    def from_fixture_dir(cls, path: str | Path) -> Evidence:
+        """Load a folder of recorded responses (``run.json``, ``steps.json``, ``messages.json``,
+        ``usage.json``, ``metrics.json``, ``trace.json``/``trace.error.json``,
+        ``stream.sse``/``stream.error.json``).
+
+        ``steps.json`` holds the server's default order (newest first); it is reversed here.
+        """
+        folder = Path(path)
+        run = Run.model_validate(_read_json(folder / "run.json"))
+        steps_raw = _read_json_or(folder / "steps.json", [])
+        messages_raw = _read_json_or(folder / "messages.json", [])
+        raw: dict[str, Any] = {
+            "format": BUNDLE_FORMAT,
+            "source": f"recorded:{folder.name}",
+            "run": run.to_json_dict(),
+            "steps": list(reversed(steps_raw)),
+            "messages": messages_raw,
+        }
+        for name in ("usage", "metrics", "trace"):
+            ok = folder / f"{name}.json"
+            bad = folder / f"{name}.error.json"
+            if ok.exists():
+                raw[name] = {"status": 200, "body": _read_json(ok)}
+            elif bad.exists():
+                raw[name] = _read_json(bad)
+        if (folder / "stream.sse").exists():
+            raw["stream"] = {"status": 200, "sse": (folder / "stream.sse").read_text()}
+        elif (folder / "stream.error.json").exists():
+            raw["stream"] = _read_json(folder / "stream.error.json")
+        return _from_bundle_dict(raw)
+
+    def to_bundle(self) -> dict[str, Any]:
+        """This evidence in the ``letta-runs.bundle/1`` format."""
+        out: dict[str, Any] = {
+            "format": BUNDLE_FORMAT,
+            "source": self.source,
+            "recorded_at": (self.fetched_at or datetime.now(UTC)).isoformat(),
+            "run": self.run.to_json_dict(),
+            "steps": [s.to_json_dict() for s in self.steps],
+            "messages": [m.to_json_dict() for m in self.messages],
+        }
+        out["usage"] = _section(self.usage.to_json_dict() if self.usage else None, "usage", self)
+        out["metrics"] = _section(
+            self.metrics.to_json_dict() if self.metrics else None, "metrics", self
+        )
+        out["trace"] = _section(self.trace, "trace", self)
+        if self.stream_events is not None:
+            out["stream"] = {"status": 200, "sse": _events_to_sse(self.stream_events)}
+        elif "stream" in self.endpoint_errors:
+            out["stream"] = _error_section(self.endpoint_errors["stream"])
+        else:
+            out["stream"] = None
+        return out
+
+
+# --- bundles -------------------------------------------------------------------------------
+
+
+def _section(body: Any, name: str, ev: Evidence) -> dict[str, Any] | None:
+    if body is not None:
+        return {"status": 200, "body": body}
+    if name in ev.endpoint_errors:
+        return _error_section(ev.endpoint_errors[name])
+    return None
+
+
+def _error_section(err: EndpointError) -> dict[str, Any]:
+    return {"status": err.status_code, "body": {"detail": err.message}, "kind": err.kind}
+
+
+def _events_to_sse(events: Iterable[StreamEvent]) -> str:
+    chunks: list[str] = []
+    for ev in events:
+        prefix = f"event: {ev.event}\n" if ev.event else ""
+        chunks.append(f"{prefix}data: {ev.raw}\n\n")
+    return "".join(chunks)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def _read_json_or(path: Path, default: Any) -> Any:
+    return _read_json(path) if path.exists() else default
+
+
+_KIND_BY_STATUS = {
+    400: "bad_request",
+    401: "authentication_error",
+    403: "permission_denied",
+    404: "not_found",
+    409: "conflict",
+    410: "gone",
+    422: "validation_error",
+    429: "rate_limited",
+    501: "not_supported",
+}
+
+
+def _endpoint_error_from_section(endpoint: str, section: dict[str, Any]) -> EndpointError:
+    status = section.get("status")
+    body = section.get("body")
+    detail = body.get("detail") if isinstance(body, dict) else body
+    code = status if isinstance(status, int) else None
+    kind = section.get("kind")
+    if not isinstance(kind, str):
+        kind = _KIND_BY_STATUS.get(code or 0, "server_error" if (code or 0) >= 500 else "error")
+    return EndpointError(
+        endpoint=endpoint, status_code=code, kind=kind, message=str(detail or "")[:500]
+    )
+
+
+def _from_bundle_dict(data: dict[str, Any]) -> Evidence:
+    fmt = data.get("format")
+    if fmt is not None and not str(fmt).startswith("letta-runs.bundle/"):
+        raise ValueError(f"not a letta-runs bundle (format {fmt!r})")
+    if not isinstance(data.get("run"), dict):
+        raise ValueError("bundle has no 'run' object")
+    errors: dict[str, EndpointError] = {}
+    parsed: dict[str, Any] = {}
+    for name in ("usage", "metrics", "trace"):
+        section = data.get(name)
+        if not isinstance(section, dict):
+            continue
+        if section.get("status") == 200:
+            parsed[name] = section.get("body")
+        else:
+            errors[name] = _endpoint_error_from_section(name, section)
+    stream_events: list[StreamEvent] | None = None
+    stream = data.get("stream")
+    if isinstance(stream, dict):
+        if isinstance(stream.get("sse"), str):
+            stream_events = parse_sse_text(stream["sse"])
+        elif stream.get("status") != 200:
+            errors["stream"] = _endpoint_error_from_section("stream", stream)
+    steps = data.get("steps") or []
+    if data.get("steps_order") == "desc":
+        steps = list(reversed(steps))
+    trace = parsed.get("trace")
+    recorded = data.get("recorded_at")
+    return Evidence.model_validate(
+        {
+            "run": data["run"],
+            "steps": steps,
+            "messages": data.get("messages") or [],
+            "usage": parsed.get("usage"),
+            "metrics": parsed.get("metrics"),
+            "trace": trace if isinstance(trace, list) else None,
+            "endpoint_errors": errors,
+            "stream_events": stream_events,
+            "source": str(data.get("source") or "bundle"),
+            "fetched_at": recorded if isinstance(recorded, str) else None,
+        }
+    )
+
+
+def load_bundle(path: str | Path) -> Evidence:
+    """Read evidence from a bundle file, or from a folder of recorded responses.
+
+    >>> ev = load_bundle("run-….json")        # doctest: +SKIP
+    """
+    p = Path(path)
+    if p.is_dir():
+        return Evidence.from_fixture_dir(p)
+    data = json.loads(p.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{p.name}: a bundle is a JSON object")
+    return _from_bundle_dict(data)
+
+
+def save_bundle(ev: Evidence, path: str | Path) -> Path:
+    """Write ``ev`` as a ``letta-runs.bundle/1`` JSON file and return its path."""
+    p = Path(path)
+    p.write_text(json.dumps(ev.to_bundle(), indent=1, default=str) + "\n")
+    return p
+
+
+# --- server-sent events ----------------------------------------------------------------------
+
+
+def parse_sse_text(text: str) -> list[StreamEvent]:
+    """Parse recorded ``text/event-stream`` bytes into events (bundles and captures)."""
+    return parse_sse(text)
+
+
+# --- fetching ----------------------------------------------------------------------------------
+
+
+def _endpoint_error(endpoint: str, exc: LettaRunsError) -> EndpointError:
+    code = exc.status_code if isinstance(exc, APIStatusError) else None
+    return EndpointError(endpoint=endpoint, status_code=code, kind=exc.kind, message=exc.message)
+
+
+async def _guard(
+    endpoint: str, coro: Coroutine[Any, Any, T], errors: dict[str, EndpointError]
+) -> T | None:
+    try:
+        return await coro
+    except LettaRunsError as exc:
+        errors[endpoint] = _endpoint_error(endpoint, exc)
+        return None
+
+
+async def _collect_async(page_coro: Coroutine[Any, Any, Any]) -> list[Any]:
+    page = await page_coro
+    return [item async for item in page]
+
+
+async def _capture_stream_async(client: AsyncRunsClient, run_id: str) -> list[StreamEvent]:
+    events: list[StreamEvent] = []
+    stream = client.runs.stream(
+        run_id, idle_timeout=STREAM_CAPTURE_IDLE_TIMEOUT, stop_when_terminal=True
+    )
+    async for event in stream:
+        events.append(event)
+        if len(events) >= STREAM_CAPTURE_MAX_EVENTS:
+            break
+    return events
+
+
+def _stream_worth_reading(run: Run) -> bool:
+    # Only background streamed runs keep a replayable stream; async runs (also ``background``)
+    # never end theirs, so reading one would only wait for the idle timeout.
+    return bool(run.background) and run.run_type != "send_message_async"
+
+
+async def gather_evidence(
+    client: AsyncRunsClient,
+    run_id: str,
+    *,
+    include_trace: bool = True,
+    include_stream: bool = False,
+) -> Evidence:
+    """Fetch a run and everything about it, all endpoints concurrently.
+
+    Steps and messages are walked to the end with ``limit=1000`` pages in ascending order.
+    ``/usage``, ``/metrics``, ``/trace`` (and the stream) failing is recorded in
+    ``endpoint_errors``; only a failing ``GET /runs/{id}`` raises.
+
+    >>> async with AsyncRunsClient() as client:                  # doctest: +SKIP
+    ...     ev = await gather_evidence(client, "run-…")
+    """
+    errors: dict[str, EndpointError] = {}
+    run_task = client.runs.retrieve(run_id)
+    steps_task = _guard(
+        "steps",
+        _collect_async(client.runs.steps.list(run_id, limit=PAGE_LIMIT, order="asc")),
+        errors,
+    )
+    messages_task = _guard(
+        "messages",
+        _collect_async(client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc")),
+        errors,
+    )
+    usage_task = _guard("usage", client.runs.usage.retrieve(run_id), errors)
+    metrics_task = _guard("metrics", client.runs.metrics.retrieve(run_id), errors)
+    trace_task = (
+        _guard("trace", client.runs.trace.retrieve(run_id), errors) if include_trace else _none()
+    )
+    run, steps, messages, usage, metrics, trace = await asyncio.gather(
+        run_task, steps_task, messages_task, usage_task, metrics_task, trace_task
+    )
+    stream_events: list[StreamEvent] | None = None
+    if include_stream and _stream_worth_reading(run):
+        stream_events = await _guard("stream", _capture_stream_async(client, run_id), errors)
+    return Evidence(
+        run=run,
+        steps=list(steps or []),
+        messages=list(messages or []),
+        usage=usage,
+        metrics=metrics,
+        trace=list(trace) if trace is not None else None,
+        endpoint_errors=errors,
+        stream_events=stream_events,
+        source=f"api:{client.base_url}",
+        fetched_at=datetime.now(UTC),
+    )
+
+
+async def _none() -> None:
+    return None
+
+
+def gather_evidence_sync(
+    client: RunsClient,
+    run_id: str,
+    *,
+    include_trace: bool = True,
+    include_stream: bool = False,
+) -> Evidence:
+    """The blocking twin of ``gather_evidence`` (requests run in a small thread pool)."""
+    errors: dict[str, EndpointError] = {}
+
+    def guard(endpoint: str, fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except LettaRunsError as exc:
+            errors[endpoint] = _endpoint_error(endpoint, exc)
+            return None
+
+    def steps() -> list[Step]:
+        return list(client.runs.steps.list(run_id, limit=PAGE_LIMIT, order="asc"))
+
+    def messages() -> list[Message]:
+        return list(client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc"))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        f_run = pool.submit(client.runs.retrieve, run_id)
+        f_steps = pool.submit(guard, "steps", steps)
+        f_messages = pool.submit(guard, "messages", messages)
+        f_usage = pool.submit(guard, "usage", lambda: client.runs.usage.retrieve(run_id))
+        f_metrics = pool.submit(guard, "metrics", lambda: client.runs.metrics.retrieve(run_id))
+        f_trace = (
+            pool.submit(guard, "trace", lambda: client.runs.trace.retrieve(run_id))
+            if include_trace
+            else None
+        )
+        run = f_run.result()
+        trace = f_trace.result() if f_trace else None
+        step_list, message_list = f_steps.result(), f_messages.result()
+        usage, metrics = f_usage.result(), f_metrics.result()
+
+    stream_events: list[StreamEvent] | None = None
+    if include_stream and _stream_worth_reading(run):
+
+        def capture() -> list[StreamEvent]:
+            out: list[StreamEvent] = []
+            for event in client.runs.stream(
+                run_id, idle_timeout=STREAM_CAPTURE_IDLE_TIMEOUT, stop_when_terminal=True
+            ):
+                out.append(event)
+                if len(out) >= STREAM_CAPTURE_MAX_EVENTS:
+                    break
+            return out
+
+        stream_events = guard("stream", capture)
+    return Evidence(
+        run=run,
+        steps=step_list or [],
+        messages=message_list or [],
+        usage=usage,
+        metrics=metrics,
+        trace=list(trace) if trace is not None else None,
+        endpoint_errors=errors,
+        stream_events=stream_events,
+        source=f"api:{client.base_url}",
+        fetched_at=datetime.now(UTC),
+    )
