@@ -1,0 +1,291 @@
+"""The MCP server: every catalog operation as an MCP tool, over stdio or streamable HTTP.
+
+Tools are generated from :data:`letta_runs.operations.OPERATIONS` and
+:data:`~letta_runs.operations.COMPOSITE_OPERATIONS`: the tool name is the operation's
+``mcp_name``, the input schema its pydantic argument model, the annotations its safety hints.
+A call validates the arguments, runs the operation once and returns its bounded JSON as
+structured content (an object: a list is wrapped as ``{"result": [...]}``) plus the same JSON
+and the operation's short summary as text. A failure becomes a tool error (``isError``) whose
+text says what went wrong and what to try next — never a traceback, never the API key.
+
+The server is read-only unless started with ``allow_delete=True``: destructive operations
+(``delete-run``) are then listed; otherwise they do not exist.
+
+>>> server = create_server(lambda: AsyncRunsClient(base_url="demo"))  # doctest: +SKIP
+>>> run_mcp(transport="http", port=9090)  # http://127.0.0.1:9090/mcp  # doctest: +SKIP
+
+Needs the optional ``mcp`` dependency (``pip install 'letta-runs[mcp]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._exceptions import InvalidArgumentError, LettaRunsError, redact
+from .operations import COMPOSITE_OPERATIONS, OPERATIONS, Operation
+
+if TYPE_CHECKING:
+    from mcp.server import Server
+    from mcp.server.context import ServerRequestContext
+    from mcp.types import CallToolRequestParams, CallToolResult, ListToolsResult, Tool
+
+    from ._client import AsyncRunsClient
+
+__all__ = [
+    "DEFAULT_MCP_HOST",
+    "DEFAULT_MCP_PATH",
+    "DEFAULT_MCP_PORT",
+    "ClientFactory",
+    "create_http_app",
+    "create_server",
+    "mcp_tools",
+    "run_mcp",
+    "served_operations",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MCP_HOST = "127.0.0.1"
+DEFAULT_MCP_PORT = 9090
+DEFAULT_MCP_PATH = "/mcp"
+SERVER_NAME = "letta-runs"
+INSTRUCTIONS = (
+    "Inspect and diagnose runs of Letta agents. Start with diagnose-run for one run, "
+    "triage-runs to find what went wrong recently, or list-runs to find runs; the other tools "
+    "read one Runs API endpoint each. Every tool is read-only unless delete-run is listed."
+)
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+ClientFactory = Callable[[], "AsyncRunsClient"]
+"""Makes the one client the server uses (called once at start-up, closed at shut-down)."""
+
+
+def _default_client_factory() -> AsyncRunsClient:
+    from ._client import AsyncRunsClient
+
+    # Configured from LETTA_API_KEY / LETTA_BASE_URL / LETTA_PROJECT; the key stays here.
+    return AsyncRunsClient()
+
+
+def served_operations(*, allow_delete: bool = False) -> list[Operation]:
+    """The operations this server exposes: every catalog entry, destructive ones only if allowed."""
+    return [op for op in OPERATIONS + COMPOSITE_OPERATIONS if allow_delete or not op.destructive]
+
+
+def _tool(op: Operation) -> Tool:
+    from mcp.types import Tool, ToolAnnotations
+
+    hints = op.hints
+    return Tool(
+        name=op.mcp_name,
+        title=op.title,
+        description=op.description,
+        input_schema=op.args_model.model_json_schema(),
+        # Results are always a JSON object (lists arrive as {"result": [...]}).
+        output_schema={"type": "object", "additionalProperties": True},
+        annotations=ToolAnnotations(
+            title=op.title,
+            read_only_hint=hints["readOnlyHint"],
+            destructive_hint=hints["destructiveHint"],
+            idempotent_hint=hints["idempotentHint"],
+            open_world_hint=hints["openWorldHint"],
+        ),
+    )
+
+
+def mcp_tools(*, allow_delete: bool = False) -> list[Tool]:
+    """The MCP tool definitions, in catalog order."""
+    return [_tool(op) for op in served_operations(allow_delete=allow_delete)]
+
+
+def _structured(data: Any) -> dict[str, Any]:
+    # structuredContent must be a JSON object for the 2025 protocol versions.
+    return data if isinstance(data, dict) else {"result": data}
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, LettaRunsError):
+        lines = [f"Error: {exc.message}"]
+        if exc.hint:
+            lines.append(f"What to do: {exc.hint}")
+        return "\n".join(lines)
+    # Unexpected: name the failure, keep the details (and any traceback) on stderr only.
+    return redact(
+        f"Error: unexpected {type(exc).__name__}: {exc}\n"
+        "What to do: retry once; if it happens again, report it with the server's log."
+    )
+
+
+def _error_result(exc: BaseException, *, tool: str) -> CallToolResult:
+    from mcp.types import CallToolResult, TextContent
+
+    if isinstance(exc, LettaRunsError):
+        logger.info("tool %s failed: %s", tool, exc)
+        payload: dict[str, Any] = exc.to_dict()
+    else:
+        logger.error("tool %s raised %s", tool, type(exc).__name__, exc_info=exc)
+        payload = {"error": "unexpected", "message": redact(str(exc)), "hint": None}
+    return CallToolResult(
+        content=[TextContent(type="text", text=_error_text(exc))],
+        structured_content=payload,
+        is_error=True,
+    )
+
+
+async def call_operation(
+    op: Operation, client: AsyncRunsClient, arguments: dict[str, Any]
+) -> CallToolResult:
+    """Run ``op`` once and turn its result, or its failure, into an MCP tool result."""
+    from mcp.types import CallToolResult, TextContent
+
+    try:
+        result = await op.run(client, arguments)
+    except Exception as exc:  # boundary: every failure becomes a readable tool error
+        return _error_result(exc, tool=op.mcp_name)
+    structured = _structured(result.data)
+    content = [TextContent(type="text", text=json.dumps(structured, default=str))]
+    if result.text:
+        content.append(TextContent(type="text", text=result.text))
+    return CallToolResult(content=content, structured_content=structured)
+
+
+def create_server(
+    client_factory: ClientFactory | None = None,
+    *,
+    allow_delete: bool = False,
+    operations: Sequence[Operation] | None = None,
+) -> Server[AsyncRunsClient]:
+    """An MCP ``Server`` exposing the catalog (or ``operations``) as tools.
+
+    ``client_factory`` makes the client when the server starts (default: an
+    ``AsyncRunsClient`` configured from the environment); it is closed when the server stops.
+    Connect to it in-process in tests with ``mcp.Client(server)``.
+    """
+    from mcp.server import Server
+    from mcp.types import ListToolsResult
+
+    factory = client_factory or _default_client_factory
+    ops = (
+        list(operations) if operations is not None else served_operations(allow_delete=allow_delete)
+    )
+    if not allow_delete:
+        ops = [op for op in ops if not op.destructive]
+    by_name = {op.mcp_name: op for op in ops}
+    tools = [_tool(op) for op in ops]
+
+    @asynccontextmanager
+    async def lifespan(_server: Server[AsyncRunsClient]) -> AsyncIterator[AsyncRunsClient]:
+        client = factory()
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+    async def list_tools(
+        ctx: ServerRequestContext[AsyncRunsClient], params: Any
+    ) -> ListToolsResult:
+        return ListToolsResult(tools=tools)
+
+    async def call_tool(
+        ctx: ServerRequestContext[AsyncRunsClient], params: CallToolRequestParams
+    ) -> CallToolResult:
+        op = by_name.get(params.name)
+        if op is None:
+            hint = (
+                "start the server with --allow-delete to enable delete-run"
+                if params.name == "delete-run"
+                else f"available tools: {', '.join(by_name)}"
+            )
+            return _error_result(
+                InvalidArgumentError(f"unknown tool {params.name!r}", hint=hint),
+                tool=params.name,
+            )
+        return await call_operation(op, ctx.lifespan_context, dict(params.arguments or {}))
+
+    def input_schema(name: str) -> dict[str, Any] | None:
+        op = by_name.get(name)
+        return op.args_model.model_json_schema() if op is not None else None
+
+    from . import __version__
+
+    return Server(
+        SERVER_NAME,
+        version=__version__,
+        title="Letta runs",
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        get_tool_input_schema=input_schema,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+def create_http_app(
+    client_factory: ClientFactory | None = None,
+    *,
+    allow_delete: bool = False,
+    host: str = DEFAULT_MCP_HOST,
+    path: str = DEFAULT_MCP_PATH,
+) -> Any:
+    """The streamable-HTTP ASGI app (a Starlette app serving MCP at ``path``)."""
+    server = create_server(client_factory, allow_delete=allow_delete)
+    # On loopback the SDK turns on DNS-rebinding protection (Host/Origin must be local).
+    return server.streamable_http_app(streamable_http_path=path, host=host)
+
+
+async def serve_stdio(
+    client_factory: ClientFactory | None = None, *, allow_delete: bool = False
+) -> None:
+    """Serve MCP over this process's stdin/stdout until the client disconnects."""
+    from mcp.server.stdio import stdio_server
+
+    server = create_server(client_factory, allow_delete=allow_delete)
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+def run_mcp(
+    transport: Literal["stdio", "http"] = "stdio",
+    host: str = DEFAULT_MCP_HOST,
+    port: int = DEFAULT_MCP_PORT,
+    allow_delete: bool = False,
+    client_factory: ClientFactory | None = None,
+) -> None:
+    """Run the MCP server until interrupted (blocking).
+
+    ``stdio`` is what coding agents launch as a subprocess; ``http`` serves streamable HTTP at
+    ``http://<host>:<port>/mcp`` (loopback by default: the server reads runs with the Letta
+    key it holds, so anyone who can reach it can read them).
+    """
+    if transport == "stdio":
+        import anyio
+
+        anyio.run(lambda: serve_stdio(client_factory, allow_delete=allow_delete))
+        return
+    if transport != "http":
+        raise InvalidArgumentError(
+            f"unknown MCP transport {transport!r}", hint="use 'stdio' or 'http'"
+        )
+    import uvicorn
+
+    if host not in _LOOPBACK_HOSTS:
+        print(
+            f"warning: serving MCP on {host}:{port} without authentication; anyone who can "
+            "reach it can read your Letta runs with this server's API key",
+            file=sys.stderr,
+        )
+    app = create_http_app(client_factory, allow_delete=allow_delete, host=host)
+    print(
+        f"letta-runs MCP server on http://{_url_host(host)}:{port}{DEFAULT_MCP_PATH}",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

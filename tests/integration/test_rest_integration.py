@@ -1,0 +1,204 @@
+"""Against the real Letta server: every adapter route answers what Letta answers to the same request.
+
+Needs the session fixtures ``seeded`` (``SeededRuns``: ``base_url``, ``runs``,
+``pagination_agent_ids``) from ``tests/integration/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi")
+
+from letta_runs import AsyncRunsClient
+from letta_runs.operations import COMPOSITE_OPERATIONS
+from letta_runs.rest import create_app
+
+pytestmark = pytest.mark.letta_server
+
+UNKNOWN_RUN = "run-00000000-0000-4000-8000-000000000000"
+RUN_ROUTES = ("", "/messages", "/usage", "/metrics", "/steps", "/trace")
+
+
+def _headers() -> dict[str, str]:
+    key = os.environ.get("LETTA_API_KEY")
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def _pick(seeded: Any) -> list[str]:
+    """A varied handful of seeded runs: one per (endpoint, status), multi-step ones first."""
+    chosen: dict[tuple[str, str | None], str] = {}
+    for run in sorted(seeded.runs.values(), key=lambda r: -r.step_count):
+        chosen.setdefault((run.endpoint, run.status), run.run_id)
+    return list(chosen.values())[:8]
+
+
+@pytest.fixture
+async def letta(seeded: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=seeded.base_url, headers=_headers(), timeout=60) as raw:
+        yield raw
+
+
+@pytest.fixture
+async def adapter(seeded: Any) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        lambda: AsyncRunsClient(base_url=seeded.base_url, max_retries=0), stream_idle_timeout=10
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://adapter", timeout=60) as c:
+        yield c
+
+
+async def _same(
+    letta: httpx.AsyncClient, adapter: httpx.AsyncClient, path: str, params: Any = None
+) -> Any:
+    theirs = await letta.get(path, params=params)
+    ours = await adapter.get(path, params=params)
+    assert ours.status_code == theirs.status_code, (path, params, ours.text[:300])
+    if theirs.status_code == 200:
+        assert ours.json() == theirs.json(), (path, params)
+    else:
+        assert ours.json()["detail"] == theirs.json()["detail"], (path, params)
+    return theirs.json()
+
+
+async def test_every_run_route_matches_letta(
+    seeded: Any, letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    run_ids = _pick(seeded)
+    assert len(run_ids) >= 3
+    for run_id in run_ids:
+        for suffix in RUN_ROUTES:
+            await _same(letta, adapter, f"/v1/runs/{run_id}{suffix}")
+
+
+async def test_child_lists_with_letta_parameters_match(
+    seeded: Any, letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    run = max(seeded.runs.values(), key=lambda r: r.step_count)
+    base = f"/v1/runs/{run.run_id}"
+    for params in ({"limit": 2}, {"order": "desc", "limit": 3}, {"order": "asc"}):
+        await _same(letta, adapter, f"{base}/steps", params)
+        await _same(letta, adapter, f"{base}/messages", params)
+    steps = await _same(letta, adapter, f"{base}/steps", {"limit": 2, "order": "asc"})
+    await _same(
+        letta, adapter, f"{base}/steps", {"limit": 2, "order": "asc", "after": steps[-1]["id"]}
+    )
+    messages = await _same(letta, adapter, f"{base}/messages", {"limit": 2})
+    await _same(letta, adapter, f"{base}/messages", {"limit": 2, "after": messages[-1]["id"]})
+
+
+async def test_list_runs_matches_letta(
+    seeded: Any, letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    agent = seeded.pagination_agent_ids[0]
+    first = await _same(letta, adapter, "/v1/runs/", {"agent_id": agent, "limit": 5})
+    assert len(first) == 5
+    await _same(
+        letta, adapter, "/v1/runs/", {"agent_id": agent, "limit": 5, "before": first[-1]["id"]}
+    )
+    await _same(letta, adapter, "/v1/runs/", {"agent_id": agent, "limit": 3, "order": "asc"})
+    statuses = [("statuses", "failed"), ("statuses", "cancelled"), ("limit", "1000")]
+    failed = await _same(letta, adapter, "/v1/runs/", statuses)
+    assert failed
+    await _same(letta, adapter, "/v1/runs", {"agent_id": agent, "limit": 2})
+    await _same(letta, adapter, "/v1/runs/", {"background": "true", "limit": 20})
+    await _same(letta, adapter, "/v1/runs/active", {"agent_id": agent})
+
+
+async def test_errors_keep_letta_status_and_detail(
+    letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    for suffix in ("", "/messages", "/usage", "/metrics", "/steps"):
+        await _same(letta, adapter, f"/v1/runs/{UNKNOWN_RUN}{suffix}")
+        await _same(letta, adapter, f"/v1/runs/foo{suffix}")
+    theirs = await letta.get("/v1/runs/", params={"limit": 0})
+    ours = await adapter.get("/v1/runs/", params={"limit": 0})
+    assert theirs.status_code == ours.status_code == 422
+
+
+async def test_stream_passes_letta_sse_through(
+    seeded: Any, letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    done = [
+        r
+        for r in seeded.runs.values()
+        if r.endpoint == "stream_bg" and r.status in ("completed", "failed")
+    ]
+    if not done:
+        pytest.skip("no finished background run was seeded")
+    run_id = done[0].run_id
+    theirs = await letta.post(f"/v1/runs/{run_id}/stream", json={}, timeout=30)
+    ours = await adapter.post(f"/v1/runs/{run_id}/stream", json={}, timeout=60)
+    assert ours.status_code == theirs.status_code
+    if theirs.status_code == 200:
+        assert ours.headers["content-type"].startswith("text/event-stream")
+        assert ours.text == theirs.text
+    foreground = next(r for r in seeded.runs.values() if r.endpoint == "sync")
+    refused = await adapter.post(f"/v1/runs/{foreground.run_id}/stream", json={})
+    expected = await letta.post(f"/v1/runs/{foreground.run_id}/stream", json={})
+    assert refused.status_code == expected.status_code == 400
+
+
+async def test_diagnosis_route_on_a_real_run(seeded: Any, adapter: httpx.AsyncClient) -> None:
+    if not any(op.mcp_name == "diagnose-run" for op in COMPOSITE_OPERATIONS):
+        pytest.skip("diagnose-run is not in the catalog yet")
+    failed = next(r for r in seeded.runs.values() if r.status == "failed")
+    as_json = await adapter.get(f"/v1/runs/{failed.run_id}/diagnosis")
+    assert as_json.status_code == 200, as_json.text
+    assert failed.run_id in as_json.text
+    as_md = await adapter.get(
+        f"/v1/runs/{failed.run_id}/diagnosis", params={"format": "markdown", "detail": "full"}
+    )
+    assert as_md.status_code == 200
+    assert as_md.headers["content-type"].startswith("text/markdown")
+    timeline = await adapter.get(f"/v1/runs/{failed.run_id}/timeline")
+    assert timeline.status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def adapter_url(seeded: Any) -> Iterator[str]:
+    uvicorn = pytest.importorskip("uvicorn")
+    port = _free_port()
+    app = create_app(lambda: AsyncRunsClient(base_url=seeded.base_url), token="t0ken-for-tests")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the REST adapter did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_real_socket_with_token(seeded: Any, adapter_url: str) -> None:
+    run_id = _pick(seeded)[0]
+    with httpx.Client(headers=_headers(), timeout=60) as raw:
+        theirs = raw.get(f"{seeded.base_url}/v1/runs/{run_id}")
+    ours = httpx.get(
+        f"{adapter_url}/v1/runs/{run_id}",
+        headers={"Authorization": "Bearer t0ken-for-tests"},
+        timeout=60,
+    )
+    assert ours.status_code == 200
+    assert ours.json() == theirs.json()
+    assert httpx.get(f"{adapter_url}/v1/runs/{run_id}").status_code == 401
