@@ -27,10 +27,12 @@ import json
 import logging
 import os
 import re
+import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 
 import httpx
@@ -659,6 +661,29 @@ def _enable_debug_logging() -> None:
 # sync
 
 
+@cache
+def _default_ssl_context() -> ssl.SSLContext:
+    # Building a verifying context costs ~0.1 s (it loads the CA bundle); share one per process.
+    return ssl.create_default_context(cafile=_certifi_where())
+
+
+def _certifi_where() -> str | None:
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - httpx depends on certifi
+        return None
+    return str(certifi.where())
+
+
+def _tls_verify(base_url: str) -> ssl.SSLContext | bool:
+    """TLS settings for ``base_url``: a shared verifying context for https.
+
+    A plain-http base URL never opens a TLS connection (requests use relative paths and
+    redirects are not followed), so no context is built for it at all.
+    """
+    return _default_ssl_context() if base_url.startswith("https://") else False
+
+
 class RunsClient(BaseRunsClient):
     """Synchronous client. Arguments fall back to ``LETTA_API_KEY``, ``LETTA_BASE_URL``
     (``demo`` = embedded recorded runs), ``LETTA_PROJECT`` and ``LETTA_CUSTOM_HEADERS``.
@@ -697,7 +722,9 @@ class RunsClient(BaseRunsClient):
                 from ._demo import demo_transport
 
                 transport = demo_transport()
-            http_client = httpx.Client(transport=transport, timeout=self.timeout)
+            http_client = httpx.Client(
+                transport=transport, timeout=self.timeout, verify=_tls_verify(self.base_url)
+            )
         self._http = http_client
         self._sleep: Callable[[float], None] = time.sleep
         self.runs = Runs(self)
@@ -1015,7 +1042,9 @@ class AsyncRunsClient(BaseRunsClient):
                 from ._demo import demo_transport
 
                 transport = demo_transport()
-            http_client = httpx.AsyncClient(transport=transport, timeout=self.timeout)
+            http_client = httpx.AsyncClient(
+                transport=transport, timeout=self.timeout, verify=_tls_verify(self.base_url)
+            )
         self._http = http_client
         self._asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.runs = AsyncRuns(self)
