@@ -208,15 +208,23 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        print(f"run {result['run_id']} ({steps} steps) via {result['upstream']}, "
-              f"+{args.latency_ms:.0f} ms per request, best of {args.repeat}")
-        print(f"  letta-client SDK : {result['sdk_seconds']:.3f} s, {sdk_requests} requests, "
-              f"{sdk_trips} round trips")
-        print(f"  letta-runs diagnose: {result['diagnose_seconds']:.3f} s, {our_requests} requests, "
-              f"{our_trips} round trips (includes the analysis and the Markdown)")
+        print(
+            f"run {result['run_id']} ({steps} steps) via {result['upstream']}, "
+            f"+{args.latency_ms:.0f} ms per request, best of {args.repeat}"
+        )
+        print(
+            f"  letta-client SDK : {result['sdk_seconds']:.3f} s, {sdk_requests} requests, "
+            f"{sdk_trips} round trips"
+        )
+        print(
+            f"  letta-runs diagnose: {result['diagnose_seconds']:.3f} s, {our_requests} requests, "
+            f"{our_trips} round trips (includes the analysis and the Markdown)"
+        )
         print(f"  time ratio       : {result['time_ratio']:.3f}x  (target <= 0.1x)")
-        print(f"  post-mortem size : {len(markdown)} chars vs {raw_size} chars of raw evidence "
-              f"= {100 * result['size_ratio']:.2f} %  (target <= 5 %)")
+        print(
+            f"  post-mortem size : {len(markdown)} chars vs {raw_size} chars of raw evidence "
+            f"= {100 * result['size_ratio']:.2f} %  (target <= 5 %)"
+        )
     return 0
 
 

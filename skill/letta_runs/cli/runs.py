@@ -1,0 +1,419 @@
+"""``letta-runs runs …``: one command per Runs API operation."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from .._exceptions import InvalidArgumentError
+from ..models import Message, Run, Step, StreamEvent
+from ..output import dump_json, render_mapping, render_table, shorten, to_jsonable
+from ._app import global_options, state_of
+from ._output import Output, output_options
+
+RUN_COLUMNS = ["id", "status", "stop_reason", "run_type", "background", "created_at", "agent_id"]
+STEP_COLUMNS = [
+    "id",
+    "status",
+    "stop_reason",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "error_type",
+]
+
+
+def _page_payload(items: Sequence[Any], *, has_more: bool | None) -> dict[str, Any]:
+    """A bounded list: the items, how many, and whether the server holds more."""
+    return {"items": [to_jsonable(i) for i in items], "count": len(items), "has_more": has_more}
+
+
+def _collect(page: Any, *, walk_all: bool, max_items: int | None) -> tuple[list[Any], bool | None]:
+    """This page (default) or every page (``--all``), with the page object's own walker."""
+    if walk_all or max_items is not None:
+        items = list(page.iter_all(max_items=max_items))
+        return items, (None if max_items is not None and len(items) >= max_items else False)
+    return list(page.items), bool(page.has_next_page())
+
+
+def _runs_table(runs: Iterable[Run]) -> str:
+    rows = [r.to_json_dict() | {"created_at": r.created_at, "run_type": r.run_type} for r in runs]
+    return render_table(rows, RUN_COLUMNS) if rows else "no runs"
+
+
+def _more_note(has_more: bool | None, hint: str) -> str:
+    return f"\n… more available: {hint}" if has_more else ""
+
+
+def page_options(func: Any) -> Any:
+    for decorator in reversed(
+        [
+            click.option("--before", help="Cursor: an item id (see the API notes for meaning)."),
+            click.option("--after", help="Cursor: an item id."),
+            click.option("--limit", type=int, help="Page size (server default 100)."),
+            click.option("--order", type=click.Choice(["asc", "desc"]), help="Sort order."),
+            click.option("--all", "walk_all", is_flag=True, help="Walk every page."),
+            click.option("--max-items", type=click.IntRange(min=1), help="Stop after N items."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@click.group("runs")
+def runs() -> None:
+    """Call the Runs API: list, get, messages, steps, usage, metrics, trace, stream, delete.
+
+    \b
+    Example:
+      letta-runs --demo runs list --status failed
+    """
+
+
+@runs.command("list")
+@click.option("--agent-id", help="Only runs of this agent.")
+@click.option("--agent-ids", multiple=True, help="Only runs of these agents (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    help="Only runs in this status (repeatable): created, running, completed, failed, cancelled.",
+)
+@click.option("--background/--no-background", default=None, help="Background runs or not.")
+@click.option("--stop-reason", help="Only runs with this run-level stop reason.")
+@click.option("--conversation-id", help="Only runs of this conversation.")
+@click.option("--active", is_flag=True, default=None, help="Only runs still created or running.")
+@page_options
+@output_options()
+@global_options
+def list_runs(
+    out: Output,
+    agent_id: str | None,
+    agent_ids: tuple[str, ...],
+    statuses: tuple[str, ...],
+    background: bool | None,
+    stop_reason: str | None,
+    conversation_id: str | None,
+    active: bool | None,
+    before: str | None,
+    after: str | None,
+    limit: int | None,
+    order: str | None,
+    walk_all: bool,
+    max_items: int | None,
+) -> None:
+    """List runs, newest first, one page unless --all.
+
+    To continue a listing, pass the last id as --before (Letta's runs cursor: "before" is the
+    next page in the current order).
+
+    \b
+    Example:
+      letta-runs --demo runs list --status failed --limit 5
+      letta-runs runs list --agent-id agent-… --all --max-items 500 --json
+    """
+    with state_of(click.get_current_context()).client() as client:
+        page = client.runs.list(
+            agent_id=agent_id,
+            agent_ids=list(agent_ids) or None,
+            statuses=list(statuses) or None,
+            background=background,
+            stop_reason=stop_reason,
+            conversation_id=conversation_id,
+            before=before,
+            after=after,
+            limit=limit,
+            order=order,
+            active=active,
+        )
+        items, has_more = _collect(page, walk_all=walk_all, max_items=max_items)
+    hint = f"--before {items[-1].id}" if items else ""
+    out.emit(
+        _page_payload(items, has_more=has_more),
+        lambda: _runs_table(items) + _more_note(has_more, hint),
+        what=f"{len(items)} runs",
+    )
+
+
+@runs.command("active")
+@click.option("--agent-id", help="Only active runs of this agent.")
+@click.option("--background/--no-background", default=None, help="Background runs or not.")
+@output_options()
+@global_options
+def active_runs(out: Output, agent_id: str | None, background: bool | None) -> None:
+    """List runs that are still created or running.
+
+    Sync and async runs stay "created" while they execute; only streamed runs become
+    "running". A run listed here for long is probably stuck: see `letta-runs stuck`.
+
+    \b
+    Example:
+      letta-runs --demo runs active
+    """
+    with state_of(click.get_current_context()).client() as client:
+        items = client.runs.list_active(agent_id=agent_id, background=background)
+    out.emit(_page_payload(items, has_more=False), lambda: _runs_table(items))
+
+
+@runs.command("get")
+@click.argument("run_id")
+@output_options()
+@global_options
+def get_run(out: Output, run_id: str) -> None:
+    """Show one run: status, stop reason, agent, timestamps, error metadata.
+
+    \b
+    Example:
+      letta-runs --demo runs get run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
+    """
+    with state_of(click.get_current_context()).client() as client:
+        run = client.runs.retrieve(run_id)
+
+    def human() -> str:
+        data = run.to_json_dict() | {"run_type": run.run_type, "error": run.error_text}
+        keys = ["id", "status", "stop_reason", "run_type", "background", "agent_id"]
+        keys += ["conversation_id", "created_at", "completed_at", "total_duration_ns", "error"]
+        return render_mapping(data, keys=keys)
+
+    out.emit(run, human)
+
+
+@runs.command("delete")
+@click.argument("run_id")
+@click.option("--yes", is_flag=True, help="Confirm: deleting a run cannot be undone.")
+@output_options()
+@global_options
+def delete_run(out: Output, run_id: str, yes: bool) -> None:
+    """Delete a run (needs --yes; always refused when LETTA_RUNS_READ_ONLY=1).
+
+    Letta 0.16.8 answers 500 to every DELETE and deletes nothing (exit 7).
+
+    \b
+    Example:
+      letta-runs runs delete run-… --yes
+    """
+    if not yes:
+        raise InvalidArgumentError(
+            f"refusing to delete {run_id} without --yes",
+            hint="re-run with --yes if you really mean to delete this run",
+        )
+    with state_of(click.get_current_context()).client() as client:
+        result = client.runs.delete(run_id)
+    out.emit(result, lambda: f"deleted {run_id}")
+
+
+def _messages_table(messages: Sequence[Message]) -> str:
+    rows = [
+        {"date": m.date, "type": m.message_type, "step_id": m.step_id, "text": m.text}
+        for m in messages
+    ]
+    return render_table(rows, ["date", "type", "step_id", "text"]) if rows else "no messages"
+
+
+@runs.command("messages")
+@click.argument("run_id")
+@page_options
+@output_options()
+@global_options
+def list_messages(
+    out: Output,
+    run_id: str,
+    before: str | None,
+    after: str | None,
+    limit: int | None,
+    order: str | None,
+    walk_all: bool,
+    max_items: int | None,
+) -> None:
+    """List a run's messages (oldest first by default).
+
+    Cursors are chronological whatever the order: --after ID is later than ID, --before ID is
+    earlier. Tool failures show as tool_return_message with status "error".
+
+    \b
+    Example:
+      letta-runs --demo runs messages run-69218f56-d739-427f-a971-333ece5c2cdc --limit 20
+    """
+    with state_of(click.get_current_context()).client() as client:
+        page = client.runs.messages.list(
+            run_id, before=before, after=after, limit=limit, order=order
+        )
+        items, has_more = _collect(page, walk_all=walk_all, max_items=max_items)
+    hint = f"--after {items[-1].id}" if items else ""
+    out.emit(
+        _page_payload(items, has_more=has_more),
+        lambda: _messages_table(items) + _more_note(has_more, hint),
+        what=f"{len(items)} messages",
+    )
+
+
+def _steps_table(steps: Sequence[Step]) -> str:
+    return render_table([s.to_json_dict() for s in steps], STEP_COLUMNS) if steps else "no steps"
+
+
+@runs.command("steps")
+@click.argument("run_id")
+@page_options
+@output_options()
+@global_options
+def list_steps(
+    out: Output,
+    run_id: str,
+    before: str | None,
+    after: str | None,
+    limit: int | None,
+    order: str | None,
+    walk_all: bool,
+    max_items: int | None,
+) -> None:
+    """List a run's steps (newest first by default): status, stop reason, tokens, errors.
+
+    A provider failure shows on the step (error_type / error_data), not on the run.
+
+    \b
+    Example:
+      letta-runs --demo runs steps run-1784de63-64f5-4f8f-be0a-197d17c67164
+    """
+    with state_of(click.get_current_context()).client() as client:
+        page = client.runs.steps.list(run_id, before=before, after=after, limit=limit, order=order)
+        items, has_more = _collect(page, walk_all=walk_all, max_items=max_items)
+    hint = f"--after {items[-1].id}" if items else ""
+    out.emit(
+        _page_payload(items, has_more=has_more),
+        lambda: _steps_table(items) + _more_note(has_more, hint),
+        what=f"{len(items)} steps",
+    )
+
+
+@runs.command("usage")
+@click.argument("run_id")
+@output_options()
+@global_options
+def usage(out: Output, run_id: str) -> None:
+    """Token totals of a run (the server sums only the newest 50 steps).
+
+    For exact totals, cached and reasoning tokens use `letta-runs diagnose` or `runs steps --all`.
+
+    \b
+    Example:
+      letta-runs --demo runs usage run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
+    """
+    with state_of(click.get_current_context()).client() as client:
+        result = client.runs.usage.retrieve(run_id)
+    out.emit(result, lambda: render_mapping(result.to_json_dict()))
+
+
+@runs.command("metrics")
+@click.argument("run_id")
+@output_options()
+@global_options
+def metrics(out: Output, run_id: str) -> None:
+    """Metrics of a run: duration, step count (capped at 50), tool ids used.
+
+    \b
+    Example:
+      letta-runs --demo runs metrics run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
+    """
+    with state_of(click.get_current_context()).client() as client:
+        result = client.runs.metrics.retrieve(run_id)
+    out.emit(result, lambda: render_mapping(result.to_json_dict()))
+
+
+@runs.command("trace")
+@click.argument("run_id")
+@click.option("--limit", type=int, help="Maximum number of spans.")
+@output_options()
+@global_options
+def trace(out: Output, run_id: str, limit: int | None) -> None:
+    """OpenTelemetry spans of a run (exit 5 on servers without ClickHouse).
+
+    \b
+    Example:
+      letta-runs runs trace run-… --limit 100
+    """
+    with state_of(click.get_current_context()).client() as client:
+        spans = client.runs.trace.retrieve(run_id, limit=limit)
+    out.emit(
+        {"items": spans, "count": len(spans)},
+        lambda: "\n".join(shorten(dump_json(s, indent=None), 160) for s in spans) or "no spans",
+    )
+
+
+def _event_data(event: StreamEvent) -> dict[str, Any]:
+    """One NDJSON line: the decoded payload without the raw text it came from."""
+    return {"kind": event.kind, "event": event.event, "seq_id": event.seq_id, "data": event.data}
+
+
+def _event_line(event: StreamEvent) -> str:
+    seq = f"[{event.seq_id}]" if event.seq_id is not None else "[-]"
+    if event.message is not None:
+        return f"{seq} {event.message.message_type}: {shorten(event.message.text, 120)}"
+    return f"{seq} {event.kind}: {shorten(event.raw, 120)}"
+
+
+@runs.command("stream")
+@click.argument("run_id")
+@click.option("--starting-after", type=int, help="Only events after this seq_id (resume).")
+@click.option("--no-pings", is_flag=True, help="Ask the server not to send keep-alive pings.")
+@click.option("--poll-interval", type=float, help="Server-side poll interval, in seconds.")
+@click.option("--batch-size", type=int, help="Server-side batch size.")
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Give up after this many seconds without a byte (the server may never end a stream).",
+)
+@click.option("--max-events", type=click.IntRange(min=1), help="Stop after N events.")
+@click.option("--json", "json_flag", is_flag=True, help="NDJSON lines even on a terminal.")
+@global_options
+def stream(
+    run_id: str,
+    starting_after: int | None,
+    no_pings: bool,
+    poll_interval: float | None,
+    batch_size: int | None,
+    idle_timeout: float,
+    max_events: int | None,
+    json_flag: bool,
+) -> None:
+    """Replay or follow a background run's event stream.
+
+    Prints one JSON object per event (NDJSON) when piped or with --json, readable lines on a
+    terminal, then a summary (last seq_id, end reason) on stderr. Resume with
+    --starting-after LAST_SEQ_ID. Only background runs younger than 3 hours can be streamed.
+
+    \b
+    Example:
+      letta-runs --demo runs stream run-5ab019dd-6498-4ae8-9c53-271145402d1b --no-pings
+    """
+    ctx = click.get_current_context()
+    state = state_of(ctx)
+    if json_flag:
+        state.json_errors = True
+    as_json = json_flag or not sys.stdout.isatty()
+    with state.client() as client:
+        events = client.runs.stream(
+            run_id,
+            starting_after=starting_after,
+            include_pings=False if no_pings else None,
+            poll_interval=poll_interval,
+            batch_size=batch_size,
+            idle_timeout=idle_timeout,
+            max_events=max_events,
+        )
+        count = 0
+        try:
+            for event in events:
+                count += 1
+                line = dump_json(_event_data(event), indent=None) if as_json else _event_line(event)
+                click.echo(line)
+        finally:
+            click.echo(
+                f"stream ended: reason={events.end_reason} last_seq_id={events.last_seq_id} "
+                f"events={count}",
+                err=True,
+            )

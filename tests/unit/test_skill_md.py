@@ -1,0 +1,144 @@
+"""SKILL.md and the CLI must not drift: every command and script it names exists, every
+command is documented there, and its frontmatter passes the Agent Skills reference rules."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from letta_runs.cli import cli
+from skills_ref.parser import parse_frontmatter
+from skills_ref.validator import validate_metadata
+
+REPO = Path(__file__).resolve().parents[2]
+SKILL_MD = (REPO / "SKILL.md").read_text()
+FRONTMATTER, BODY = parse_frontmatter(SKILL_MD)
+
+
+def code_snippets(markdown: str) -> list[str]:
+    """Every line of fenced blocks and every inline code span."""
+    snippets: list[str] = []
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", markdown, flags=re.S | re.M):
+        snippets.extend(line.strip() for line in block.splitlines() if line.strip())
+    without_blocks = re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
+    snippets.extend(re.findall(r"`([^`\n]+)`", without_blocks))
+    return snippets
+
+
+def cli_invocations() -> list[list[str]]:
+    found = []
+    for snippet in code_snippets(SKILL_MD):
+        words = snippet.split()
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+            words.pop(0)  # environment assignments
+        if words[:1] == ["letta-runs"] and len(words) > 1 and words[1] != "…":
+            found.append(words[1:])
+    return found
+
+
+def options_of(command: click.Command) -> dict[str, click.Option]:
+    return {
+        name: p
+        for p in command.params
+        if isinstance(p, click.Option)
+        for name in (*p.opts, *p.secondary_opts)
+    }
+
+
+GLOBAL_OPTIONS = options_of(cli)
+
+
+def resolve(words: list[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The command path named by ``words`` and the option names used after it."""
+    command: click.Command = cli
+    path: list[str] = []
+    used: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("-"):
+            name = word.split("=", 1)[0]
+            used.append(name)
+            option = options_of(command).get(name) or GLOBAL_OPTIONS.get(name)
+            if option is not None and not option.is_flag and "=" not in word:
+                i += 1  # skip its value
+        elif isinstance(command, click.Group) and word in command.commands:
+            command = command.commands[word]
+            path.append(word)
+        elif isinstance(command, click.Group):
+            raise AssertionError(f"SKILL.md names an unknown command: letta-runs {' '.join(words)}")
+        i += 1
+    return tuple(path), used
+
+
+INVOCATIONS = cli_invocations()
+
+
+def test_skill_md_shows_commands() -> None:
+    assert len(INVOCATIONS) >= 20
+
+
+@pytest.mark.parametrize("words", INVOCATIONS, ids=lambda w: " ".join(w)[:60])
+def test_every_command_in_skill_md_exists_with_its_options(words: list[str]) -> None:
+    path, used = resolve(words)
+    assert path, f"no command in: letta-runs {' '.join(words)}"
+    command: click.Command = cli
+    for word in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    known = {**GLOBAL_OPTIONS, **options_of(command), "--help": None}
+    if isinstance(command, click.Group):
+        assert not used or used == ["--help"], words
+    unknown = [u for u in used if u not in known]
+    assert not unknown, f"unknown option(s) {unknown} for letta-runs {' '.join(path)}"
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def leaf_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            paths.extend(leaf_paths(command, (*prefix, name)))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+def test_every_cli_command_is_documented_in_skill_md() -> None:
+    documented = {resolve(words)[0] for words in INVOCATIONS}
+    missing = [" ".join(p) for p in leaf_paths(cli) if p not in documented]
+    assert not missing, f"commands missing from SKILL.md: {missing}"
+
+
+def test_every_script_named_exists_and_every_script_is_named() -> None:
+    named = set(re.findall(r"tools/([A-Za-z0-9_]+\.py)", SKILL_MD))
+    shipped = {p.name for p in (REPO / "tools").glob("*.py")}
+    assert named, "SKILL.md names no tools/ script"
+    assert named - shipped == set(), "SKILL.md names scripts that do not exist"
+    assert shipped - named == set(), "scripts missing from SKILL.md"
+
+
+def test_frontmatter_passes_the_reference_validator_rules() -> None:
+    assert validate_metadata(FRONTMATTER, Path("letta-runs")) == []
+    assert FRONTMATTER["name"] == "letta-runs"
+    assert set(FRONTMATTER) >= {"name", "description", "license", "compatibility", "metadata"}
+
+
+def test_description_says_what_and_when_without_angle_brackets() -> None:
+    description = FRONTMATTER["description"]
+    assert len(description) <= 1024
+    assert "<" not in description and ">" not in description
+    assert "Use it when" in description
+
+
+def test_body_is_short_enough_for_an_agent() -> None:
+    assert len(BODY.splitlines()) < 500
+
+
+def test_setup_never_asks_for_the_key_in_chat() -> None:
+    assert "LETTA_API_KEY" in BODY
+    assert "never paste" in BODY.lower()

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["httpx>=0.27,<1", "pydantic>=2.7,<3", "jinja2>=3.1,<4", "click>=8.1,<9"]
+# ///
+"""Follow a run until it ends, then diagnose it.
+
+Usage: watch_run.py RUN_ID
+Same as `letta-runs watch --json`: JSON on stdout, diagnostics on stderr, the CLI's exit codes.
+Settings: LETTA_API_KEY, LETTA_BASE_URL (``demo`` = embedded recorded runs), LETTA_PROJECT.
+"""
+
+import sys
+from pathlib import Path
+
+try:
+    import letta_runs.cli  # noqa: F401
+except ImportError:  # not installed: use the package next to this folder (checkout or skill)
+    sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("skill", "lib")]
+    sys.modules.pop("letta_runs", None)  # drop a half-found namespace package
+
+from letta_runs.cli import run_tool
+
+raise SystemExit(run_tool("watch"))
