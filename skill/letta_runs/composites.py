@@ -98,7 +98,7 @@ async def triage_runs(
     *,
     since: timedelta | None = None,
     agent_id: str | None = None,
-    statuses: Sequence[str] | None = ("failed",),
+    statuses: Sequence[str] | None = None,
     limit: int | None = None,
     diagnose_each: bool = True,
     progress: Progress | None = None,
@@ -107,8 +107,9 @@ async def triage_runs(
 ) -> TriageReport:
     """Group recent problem runs by root cause, stop reason, error type and tool.
 
-    ``statuses=None`` scans every terminal run, including ``completed`` ones (which can hide a
-    loop that hit max_steps or a missing answer). Runs are read newest first, page by page, and
+    ``statuses=None`` (the default) scans every terminal run, including ``completed`` ones, which
+    can hide a loop that hit max_steps or a missing answer; pass ``["failed"]`` for a cheaper scan
+    of the runs the server itself calls failed. Runs are read newest first, page by page, and
     paging stops at the first run older than ``since``; only counters and a few example ids are
     kept. ``progress`` receives one-line updates (for stderr).
     """

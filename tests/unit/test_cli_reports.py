@@ -106,6 +106,24 @@ def test_triage_groups_problem_runs_and_reports_progress_on_stderr() -> None:
     assert "scanned" in result.stderr
 
 
+def test_triage_by_default_scans_completed_runs_too_and_finds_the_hidden_loop() -> None:
+    result = demo("triage", "--since", "3650d")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    loops = {g["key"]: g for g in report["by_root_cause"]}["tool_loop"]
+    assert LOOP_RUN in loops["examples"]
+    assert report["hidden_failures"] >= 1
+    assert "cancelled" in report["verdicts"]
+
+
+def test_triage_status_failed_is_a_narrower_scan() -> None:
+    result = demo("triage", "--since", "3650d", "--status", "failed")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "tool_loop" not in {g["key"] for g in report["by_root_cause"]}
+    assert report["hidden_failures"] == 0
+
+
 def test_stuck_finds_the_run_that_never_ended() -> None:
     result = demo("stuck", "--older-than", "10m")
     assert result.exit_code == 0, result.output

@@ -164,8 +164,9 @@ def timeline(out: Output, run_id: str, bundle: Path | None, full: bool, detail: 
     "--status",
     "statuses",
     multiple=True,
-    help="Statuses to scan (repeatable; default failed). Add --status completed to catch "
-    "runs the server calls completed that actually failed.",
+    help="Statuses to scan (repeatable). Default: every finished run (completed, failed, "
+    "cancelled), because runs the server calls completed can still have failed; "
+    "--status failed is a cheaper scan.",
 )
 @click.option(
     "--limit",
@@ -191,8 +192,8 @@ def triage(
 
     \b
     Example:
-      letta-runs --demo triage --since 30d --status failed --status completed
-      letta-runs triage --since 1h --agent-id agent-… --json
+      letta-runs --demo triage --since 30d
+      letta-runs triage --since 1h --agent-id agent-… --status failed --json
     """
     kwargs: dict[str, Any] = {
         "since": timedelta(seconds=since),
