@@ -1,0 +1,187 @@
+"""The test server is real and the seeded runs are what the verified notes say a 0.16.8 server produces.
+
+Expected outcomes come from the verified behaviour of Letta 0.16.8 (run status / stop_reason and
+step status / stop_reason / error_type, per endpoint). If a test here fails, the harness or the
+server changed — not the letta_runs library.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.letta_server import SeededRuns, record_bundle
+
+pytestmark = pytest.mark.letta_server
+
+# label -> (run status, run stop_reason, step count, last step (status, stop_reason, error_type))
+EXPECTED: dict[str, tuple[str, str | None, int, tuple[str, str | None, str | None]]] = {
+    "sync.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "sync.ok_reply_reasoning": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "sync.tool_chain_ok": ("completed", "end_turn", 5, ("success", "end_turn", None)),
+    "sync.loop_max_steps_3": ("completed", "max_steps", 3, ("success", None, None)),
+    "sync.loop_max_steps_default": ("completed", "max_steps", 50, ("success", None, None)),
+    "sync.tool_error": ("completed", "end_turn", 2, ("success", "end_turn", None)),
+    "sync.invalid_tool_call": ("completed", "end_turn", 2, ("success", "end_turn", None)),
+    "sync.invalid_llm_response_empty_message": (
+        "failed",
+        None,
+        1,
+        ("failed", "invalid_llm_response", "LLMEmptyResponseError"),
+    ),
+    "sync.invalid_llm_response_length": (
+        "failed",
+        "max_tokens_exceeded",
+        1,
+        ("success", "max_tokens_exceeded", None),
+    ),
+    "sync.invalid_llm_response_missing_fields": (
+        "failed",
+        None,
+        1,
+        ("failed", "invalid_llm_response", "ValidationError"),
+    ),
+    "sync.invalid_llm_response_empty_choices": (
+        "failed",
+        None,
+        1,
+        ("failed", "error", "IndexError"),
+    ),
+    "sync.llm_error_500": ("failed", None, 1, ("failed", "llm_api_error", "LLMServerError")),
+    "sync.llm_error_429": ("failed", None, 1, ("failed", "llm_api_error", "LLMRateLimitError")),
+    "sync.llm_error_500_at_1": ("failed", None, 2, ("failed", "llm_api_error", "LLMServerError")),
+    "sync.llm_error_400ctx": ("failed", None, 1, ("failed", "error", "ContextWindowExceededError")),
+    "sync.requires_approval": (
+        "completed",
+        "requires_approval",
+        1,
+        ("success", "requires_approval", None),
+    ),
+    "stream.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "stream.tool_chain_ok": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "stream.tool_error": ("completed", "end_turn", 2, ("success", "end_turn", None)),
+    "stream.llm_error_500": (
+        "failed",
+        "llm_api_error",
+        1,
+        ("failed", "llm_api_error", "LLMServerError"),
+    ),
+    "stream.invalid_llm_response_empty_choices": (
+        "completed",
+        "end_turn",
+        1,
+        ("success", "end_turn", None),
+    ),
+    "async.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "async.tool_chain_ok": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "async.llm_error_500": ("failed", "error", 1, ("failed", "llm_api_error", "LLMServerError")),
+    "stream_bg.background_stream": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "stream_bg.llm_error_429": (
+        "failed",
+        "llm_api_error",
+        1,
+        ("failed", "llm_api_error", "LLMRateLimitError"),
+    ),
+    "stream_bg.cancelled": ("cancelled", "cancelled", 1, ("failed", None, "Unknown")),
+    "stream_bg.stuck_running": ("running", None, 1, ("pending", None, None)),
+}
+
+
+def _steps(client: httpx.Client, run_id: str) -> list[dict]:
+    response = client.get(f"/v1/runs/{run_id}/steps", params={"order": "asc", "limit": 1000})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def client(letta_server) -> httpx.Client:  # type: ignore[no-untyped-def]
+    with httpx.Client(base_url=letta_server.base_url, timeout=60) as http:
+        yield http
+
+
+def test_server_is_letta_0_16_8(client: httpx.Client) -> None:
+    health = client.get("/v1/health/")
+    assert health.status_code == 200
+    assert health.json() == {"version": "0.16.8", "status": "ok"}
+
+
+def test_every_scenario_was_seeded(seeded: SeededRuns) -> None:
+    assert set(seeded.runs) == set(EXPECTED)
+    assert all(run.run_id.startswith("run-") for run in seeded.runs.values())
+
+
+@pytest.mark.parametrize("label", sorted(EXPECTED))
+def test_seeded_run_ends_as_documented(
+    label: str, seeded: SeededRuns, client: httpx.Client
+) -> None:
+    status, stop_reason, step_count, last_step = EXPECTED[label]
+    seeded_run = seeded.runs[label]
+    run = client.get(f"/v1/runs/{seeded_run.run_id}").json()
+    assert (run["status"], run["stop_reason"]) == (status, stop_reason)
+    assert run["agent_id"] == seeded_run.agent_id
+    assert (
+        run["background"] is (seeded_run.endpoint in ("stream_bg", "async"))
+        or run["background"] is None
+    )
+    steps = _steps(client, seeded_run.run_id)
+    assert len(steps) == step_count
+    assert (steps[-1]["status"], steps[-1]["stop_reason"], steps[-1]["error_type"]) == last_step
+
+
+def test_tool_error_shows_only_in_the_tool_return(seeded: SeededRuns, client: httpx.Client) -> None:
+    messages = client.get(f"/v1/runs/{seeded.run_id('sync.tool_error')}/messages").json()
+    returns = [m for m in messages if m["message_type"] == "tool_return_message"]
+    assert [r["status"] for r in returns] == ["error"]
+    assert "lab_fail raised on purpose" in returns[0]["tool_return"]
+    assert any("failing now" in line for line in returns[0]["stderr"])
+
+
+def test_stuck_run_is_listed_as_active(seeded: SeededRuns, client: httpx.Client) -> None:
+    active = client.get("/v1/runs/", params={"active": "true", "limit": 1000}).json()
+    assert seeded.run_id("stream_bg.stuck_running") in {run["id"] for run in active}
+
+
+def test_pagination_with_before_cursor_reaches_every_run_in_the_database(
+    letta_server, seeded: SeededRuns, client: httpx.Client
+) -> None:  # type: ignore[no-untyped-def]
+    assert len(seeded.pagination_run_ids) >= 200
+    in_database = int(letta_server.sql("select count(*) from runs")[0][0])
+    walked: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": 100, **({"before": cursor} if cursor else {})}
+        page = client.get("/v1/runs/", params=params).json()
+        if not page:
+            break
+        walked.extend(run["id"] for run in page)
+        cursor = page[-1]["id"]
+        assert len(walked) <= in_database, (
+            "the before= walk returned more runs than the database holds"
+        )
+    assert len(walked) == len(set(walked)) == in_database
+    assert set(seeded.pagination_run_ids) <= set(walked)
+
+
+def test_record_bundle_of_a_background_stream(seeded: SeededRuns, letta_server) -> None:  # type: ignore[no-untyped-def]
+    bundle = record_bundle(letta_server.base_url, seeded.run_id("stream_bg.background_stream"))
+    assert bundle["format"] == "letta-runs.bundle/1"
+    assert bundle["run"]["status"] == "completed"
+    assert len(bundle["steps"]) == 3
+    assert {m["message_type"] for m in bundle["messages"]} >= {
+        "user_message",
+        "tool_call_message",
+        "tool_return_message",
+        "assistant_message",
+    }
+    assert bundle["trace"]["status"] == 501
+    assert bundle["stream"]["status"] == 200
+    assert bundle["stream"]["events"][-1] == "[DONE]"
+
+
+def test_record_bundle_of_a_sync_run_keeps_the_stream_error(
+    seeded: SeededRuns, letta_server
+) -> None:  # type: ignore[no-untyped-def]
+    bundle = record_bundle(letta_server.base_url, seeded.run_id("sync.ok_reply"))
+    assert bundle["stream"]["status"] == 400
+    assert "background" in str(bundle["stream"]["body"])
+    assert bundle["usage"]["total_tokens"] > 0

@@ -1,0 +1,149 @@
+"""Record one run's full evidence from a Letta server as a bundle (``letta-runs.bundle/1``).
+
+    bundle = record_bundle("http://127.0.0.1:8283", "run-…")
+
+Raw httpx only, so a bundle shows exactly what the server said. Steps and messages are walked page
+by page (messages with ``after=`` in ascending order, steps with ``order=asc`` and ``after=``);
+``/trace`` and ``/stream`` keep their HTTP status whatever it is (501 without ClickHouse; 400 for a
+run that was not started in background mode). ``/stream`` is read with an idle timeout, because for
+some runs it sends nothing but a ping every 20 s and never ends.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+BUNDLE_FORMAT = "letta-runs.bundle/1"
+PAGE = 100
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _pages(
+    client: httpx.Client, url: str, params: dict[str, Any]
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    items: list[Any] = []
+    log: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        query = {**params, "limit": PAGE, **({"after": after} if after else {})}
+        response = client.get(url, params=query)
+        log.append({"params": query, "status": response.status_code})
+        if response.status_code != 200:
+            log[-1]["body"] = _body(response)
+            break
+        page = response.json()
+        items.extend(page)
+        if not page:
+            break
+        after = page[-1]["id"]
+        if len(log) > 10_000:  # a server that ignores the cursor would loop forever
+            break
+    return items, log
+
+
+def _stream(
+    client: httpx.Client, run_id: str, *, idle_timeout_s: float, total_timeout_s: float
+) -> dict[str, Any]:
+    started = time.monotonic()
+    events: list[str] = []
+    event_types: list[str | None] = []
+    try:
+        timeout = httpx.Timeout(connect=5, read=idle_timeout_s, write=5, pool=5)
+        with client.stream(
+            "POST", f"/v1/runs/{run_id}/stream", json={}, timeout=timeout
+        ) as response:
+            if response.status_code != 200:
+                response.read()
+                return {"status": response.status_code, "body": _body(response)}
+            event: str | None = None
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    events.append(line[5:].strip())
+                    event_types.append(event)
+                    event = None
+                if time.monotonic() - started > total_timeout_s:
+                    return {
+                        "status": 200,
+                        "events": events,
+                        "event_types": event_types,
+                        "ended": "total_timeout",
+                    }
+            return {"status": 200, "events": events, "event_types": event_types, "ended": "eof"}
+    except httpx.ReadTimeout:
+        return {
+            "status": 200 if events else None,
+            "events": events,
+            "event_types": event_types,
+            "ended": f"idle_timeout_{idle_timeout_s:g}s",
+        }
+    except httpx.HTTPError as exc:
+        return {"status": None, "error": repr(exc), "events": events}
+
+
+def record_bundle(
+    base_url: str,
+    run_id: str,
+    *,
+    stream_idle_timeout_s: float = 5.0,
+    stream_total_timeout_s: float = 30.0,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the server says about one run, as one JSON-ready dict."""
+    with httpx.Client(base_url=base_url.rstrip("/"), timeout=60, headers=headers) as client:
+        run = client.get(f"/v1/runs/{run_id}")
+        if run.status_code != 200:
+            raise LookupError(
+                f"{run_id} not readable on {base_url}: HTTP {run.status_code} {run.text[:300]}"
+            )
+        steps, steps_pages = _pages(client, f"/v1/runs/{run_id}/steps", {"order": "asc"})
+        messages, messages_pages = _pages(client, f"/v1/runs/{run_id}/messages", {"order": "asc"})
+        usage = client.get(f"/v1/runs/{run_id}/usage")
+        metrics = client.get(f"/v1/runs/{run_id}/metrics")
+        trace = client.get(f"/v1/runs/{run_id}/trace")
+        trace_value: Any = (
+            trace.json()
+            if trace.status_code == 200
+            else {"status": trace.status_code, "body": _body(trace)}
+        )
+        stream = _stream(
+            client,
+            run_id,
+            idle_timeout_s=stream_idle_timeout_s,
+            total_timeout_s=stream_total_timeout_s,
+        )
+    return {
+        "format": BUNDLE_FORMAT,
+        "base_url": base_url,
+        "recorded_at": datetime.now(UTC).isoformat(),
+        "run": run.json(),
+        "steps": steps,
+        "messages": messages,
+        "usage": _body(usage)
+        if usage.status_code == 200
+        else {"status": usage.status_code, "body": _body(usage)},
+        "metrics": _body(metrics)
+        if metrics.status_code == 200
+        else {"status": metrics.status_code, "body": _body(metrics)},
+        "trace": trace_value,
+        "stream": stream,
+        "pages": {"steps": steps_pages, "messages": messages_pages},
+    }
+
+
+def write_bundle(bundle: dict[str, Any], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(bundle, handle, indent=1)
+        handle.write("\n")
