@@ -237,6 +237,9 @@ def _from_bundle_dict(data: dict[str, Any]) -> Evidence:
     parsed: dict[str, Any] = {}
     for name in ("usage", "metrics", "trace"):
         section = data.get(name)
+        if isinstance(section, list) or (isinstance(section, dict) and "status" not in section):
+            parsed[name] = section  # a bare response body (what the server returned, 200)
+            continue
         if not isinstance(section, dict):
             continue
         if section.get("status") == 200:

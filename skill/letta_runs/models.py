@@ -142,6 +142,10 @@ class Step(LettaModel):
     id: str
     run_id: str | None = None
     agent_id: str | None = None
+    organization_id: str | None = None
+    origin: str | None = None
+    provider_id: str | None = None
+    tid: str | None = None
     status: str | None = None
     stop_reason: str | None = None
     error_type: str | None = None

@@ -153,9 +153,7 @@ async def test_async_client_walks_the_same_pages(seeded: SeededRuns) -> None:
 # --------------------------------------------------------------------------- filters
 
 
-def test_statuses_filter_is_sent_as_repeated_keys(
-    client: RunsClient, letta_server: Any
-) -> None:
+def test_statuses_filter_is_sent_as_repeated_keys(client: RunsClient, letta_server: Any) -> None:
     runs = list(client.runs.list(statuses=["failed", "cancelled"], limit=1000))
     assert runs and {r.status for r in runs} <= {"failed", "cancelled"}
     expected = db_count(
@@ -215,11 +213,13 @@ def test_delete_reports_the_servers_500_and_the_run_survives(
     seeded: SeededRuns,
 ) -> None:
     run_id = seeded.pagination_run_ids[-1]
-    with RunsClient(base_url=seeded.base_url, max_retries=0, read_only=False) as c:
+    # Default retries: Letta 0.16.8 answers every DELETE with 500 (retried, like any 5xx) and
+    # may then reset the kept-alive connection, which the next request retries through.
+    with RunsClient(base_url=seeded.base_url, read_only=False) as c:
         with pytest.raises(ServerError) as info:
             c.runs.delete(run_id)
         assert info.value.status_code == 500
-        assert "not deleted" in str(info.value) or "delete" in str(info.value).lower()
+        assert "not deleted" in str(info.value)
         assert c.runs.retrieve(run_id).id == run_id
 
 
@@ -294,7 +294,9 @@ def test_cli_exit_codes_against_the_server(seeded: SeededRuns) -> None:
     assert "not available on this server" in trace.stderr
     missing = cli_run(seeded, "runs", "get", UNKNOWN_RUN)
     assert missing.exit_code == 3
-    victim = seeded.pagination_run_ids[-2]  # Letta 0.16.8 deletes nothing, but never risk a scenario
+    victim = seeded.pagination_run_ids[
+        -2
+    ]  # Letta 0.16.8 deletes nothing, but never risk a scenario
     deleted = CliRunner().invoke(
         cli,
         ["--base-url", seeded.base_url, "--max-retries", "0", "runs", "delete", victim, "--yes"],

@@ -147,7 +147,9 @@ def test_triage_over_the_real_runs_finds_the_hidden_failures(seeded: SeededRuns)
 
     async def go() -> Any:
         async with AsyncRunsClient(base_url=seeded.base_url) as ac:
-            return await triage_runs(ac, since=timedelta(days=1), agent_id=seeded.agents["lab-sync"])
+            return await triage_runs(
+                ac, since=timedelta(days=1), agent_id=seeded.agents["lab-sync"]
+            )
 
     report = asyncio.run(go())
     causes = {g.key: g for g in report.by_root_cause}

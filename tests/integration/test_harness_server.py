@@ -175,7 +175,8 @@ def test_record_bundle_of_a_background_stream(seeded: SeededRuns, letta_server) 
     }
     assert bundle["trace"]["status"] == 501
     assert bundle["stream"]["status"] == 200
-    assert bundle["stream"]["events"][-1] == "[DONE]"
+    assert bundle["stream"]["sse"].rstrip().endswith("data: [DONE]")
+    assert bundle["usage"]["status"] == bundle["metrics"]["status"] == 200
 
 
 def test_record_bundle_of_a_sync_run_keeps_the_stream_error(
@@ -184,4 +185,4 @@ def test_record_bundle_of_a_sync_run_keeps_the_stream_error(
     bundle = record_bundle(letta_server.base_url, seeded.run_id("sync.ok_reply"))
     assert bundle["stream"]["status"] == 400
     assert "background" in str(bundle["stream"]["body"])
-    assert bundle["usage"]["total_tokens"] > 0
+    assert bundle["usage"]["body"]["total_tokens"] > 0

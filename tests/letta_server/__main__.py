@@ -119,7 +119,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    from .layout import Layout
+    from .record import scrub_paths
+
     bundle = record_bundle(_base_url(args), args.run_id)
+    # Server tracebacks name the harness folder; keep local paths out of recorded fixtures.
+    layout = Layout.default()
+    bundle = scrub_paths(
+        bundle,
+        {str(layout.venv): "/srv/letta/venv", str(layout.home): "/srv/letta/home"},
+    )
     if args.output:
         write_bundle(bundle, args.output)
         print(f"wrote {args.output}", file=sys.stderr)

@@ -1,5 +1,8 @@
 """Record one run's full evidence from a Letta server as a bundle (``letta-runs.bundle/1``).
 
+The bundle has the format ``letta-runs export`` writes and ``load_bundle`` reads: every endpoint
+as ``{"status", "body"}`` and the stream as its raw SSE text, plus a log of the pages fetched.
+
     bundle = record_bundle("http://127.0.0.1:8283", "run-…")
 
 Raw httpx only, so a bundle shows exactly what the server said. Steps and messages are walked page
@@ -55,9 +58,13 @@ def _pages(
 def _stream(
     client: httpx.Client, run_id: str, *, idle_timeout_s: float, total_timeout_s: float
 ) -> dict[str, Any]:
+    """``{"status", "sse": raw text, "ended"}`` — the SSE bytes exactly as they came."""
     started = time.monotonic()
-    events: list[str] = []
-    event_types: list[str | None] = []
+    chunks: list[str] = []
+
+    def result(status: int | None, ended: str) -> dict[str, Any]:
+        return {"status": status, "sse": "".join(chunks), "ended": ended}
+
     try:
         timeout = httpx.Timeout(connect=5, read=idle_timeout_s, write=5, pool=5)
         with client.stream(
@@ -66,31 +73,33 @@ def _stream(
             if response.status_code != 200:
                 response.read()
                 return {"status": response.status_code, "body": _body(response)}
-            event: str | None = None
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    events.append(line[5:].strip())
-                    event_types.append(event)
-                    event = None
+            for text in response.iter_text():
+                chunks.append(text)
                 if time.monotonic() - started > total_timeout_s:
-                    return {
-                        "status": 200,
-                        "events": events,
-                        "event_types": event_types,
-                        "ended": "total_timeout",
-                    }
-            return {"status": 200, "events": events, "event_types": event_types, "ended": "eof"}
+                    return result(200, "total_timeout")
+            return result(200, "eof")
     except httpx.ReadTimeout:
-        return {
-            "status": 200 if events else None,
-            "events": events,
-            "event_types": event_types,
-            "ended": f"idle_timeout_{idle_timeout_s:g}s",
-        }
+        # Headers only come with the first chunk: a stream that never sent one has no status.
+        return result(200 if chunks else None, f"idle_timeout_{idle_timeout_s:g}s")
     except httpx.HTTPError as exc:
-        return {"status": None, "error": repr(exc), "events": events}
+        return {"status": None, "error": repr(exc), "sse": "".join(chunks)}
+
+
+def _section(response: httpx.Response) -> dict[str, Any]:
+    return {"status": response.status_code, "body": _body(response)}
+
+
+def scrub_paths(value: Any, replacements: dict[str, str]) -> Any:
+    """Replace local folder names (the harness dir in server tracebacks) in every string."""
+    if isinstance(value, str):
+        for old, new in replacements.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, list):
+        return [scrub_paths(v, replacements) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub_paths(v, replacements) for k, v in value.items()}
+    return value
 
 
 def record_bundle(
@@ -113,11 +122,6 @@ def record_bundle(
         usage = client.get(f"/v1/runs/{run_id}/usage")
         metrics = client.get(f"/v1/runs/{run_id}/metrics")
         trace = client.get(f"/v1/runs/{run_id}/trace")
-        trace_value: Any = (
-            trace.json()
-            if trace.status_code == 200
-            else {"status": trace.status_code, "body": _body(trace)}
-        )
         stream = _stream(
             client,
             run_id,
@@ -131,13 +135,9 @@ def record_bundle(
         "run": run.json(),
         "steps": steps,
         "messages": messages,
-        "usage": _body(usage)
-        if usage.status_code == 200
-        else {"status": usage.status_code, "body": _body(usage)},
-        "metrics": _body(metrics)
-        if metrics.status_code == 200
-        else {"status": metrics.status_code, "body": _body(metrics)},
-        "trace": trace_value,
+        "usage": _section(usage),
+        "metrics": _section(metrics),
+        "trace": _section(trace),
         "stream": stream,
         "pages": {"steps": steps_pages, "messages": messages_pages},
     }

@@ -102,6 +102,11 @@ EXCERPT = 200
 _NOT_FOUND = re.compile(
     r"not found|does not exist|no tool named|unknown tool|no such tool|not a valid tool", re.I
 )
+# Letta's tool-rule solver refuses a call to a tool that is not available at this step (not
+# attached to the agent, or not allowed by its tool rules) with this tool return, verbatim:
+# "[ToolConstraintError] Cannot call NAME, valid tools include: ['a', 'b']."
+_TOOL_CONSTRAINT = re.compile(r"ToolConstraintError|Cannot call \S+, valid tools include", re.I)
+_VALID_TOOLS = re.compile(r"valid tools include:\s*\[([^\]]*)\]", re.I)
 _RUN_CMD = "letta-runs"
 
 
@@ -229,6 +234,22 @@ def _final_answer(messages: list[Message]) -> FinalAnswer | None:
         return None
     return FinalAnswer(
         message_id=answer.id, step_id=answer.step_id, excerpt=excerpt(answer.text, EXCERPT)
+    )
+
+
+def _unavailable_tool_summary(name: str, text: str, constrained: bool) -> str:
+    if not constrained:
+        return f"The model called a tool that does not exist: {excerpt(name, 80)}"
+    valid = _VALID_TOOLS.search(text)
+    names = [n.strip(" '\"") for n in valid.group(1).split(",") if n.strip(" '\"")] if valid else []
+    where = (
+        "it does not exist or is not attached to the agent"
+        if names and name not in names
+        else "the agent's tool rules did not allow it at that step"
+    )
+    shown = ", ".join(names[:8]) + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
+    return f"The model called {excerpt(name, 80)}, which was not available ({where})" + (
+        f"; valid tools: {excerpt(shown, 200)}" if names else ""
     )
 
 
@@ -465,7 +486,8 @@ def diagnose(
     )
     for msg, ret, name, _pos in error_returns:
         text = clean_text(ret.tool_return)
-        not_found = bool(_NOT_FOUND.search(text)) and not _stderr_text(ret).strip()
+        constrained = bool(_TOOL_CONSTRAINT.search(text))
+        not_found = constrained or (bool(_NOT_FOUND.search(text)) and not _stderr_text(ret).strip())
         call = calls_by_id.get(ret.tool_call_id or "")
         recovered = answered_after_errors and status == "completed"
         if not_found:
@@ -473,7 +495,7 @@ def diagnose(
                 Finding(
                     kind="invalid_tool_call",
                     severity="warning" if recovered else "error",
-                    summary=f"The model called a tool that does not exist: {excerpt(name, 80)}",
+                    summary=_unavailable_tool_summary(name, text, constrained),
                     step_id=msg.step_id,
                     message_id=msg.id,
                     tool_call_id=ret.tool_call_id,
@@ -882,7 +904,9 @@ def _first_failure(
                     tool_name=name,
                     arguments=excerpt(call.arguments, EXCERPT) if call else None,
                     stderr=excerpt(_stderr_text(ret)[-400:], 400) or None,
-                    error_type="tool_error",
+                    error_type="invalid_tool_call"
+                    if _TOOL_CONSTRAINT.search(clean_text(ret.tool_return))
+                    else "tool_error",
                     error_message=excerpt(ret.tool_return, EXCERPT),
                 ),
             )
