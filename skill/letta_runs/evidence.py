@@ -326,6 +326,23 @@ async def _collect_async(page_coro: Coroutine[Any, Any, Any]) -> list[Any]:
     return [item async for item in page]
 
 
+async def _collect_messages_async(client: AsyncRunsClient, run_id: str) -> list[Any]:
+    """Every message of a run, usually in one round trip.
+
+    A short messages page proves nothing (``limit`` counts internal messages, one of which can
+    yield several items or, filtered, none), so a plain walk needs a second request to see an
+    empty page. Asking for the newest message at the same time settles it: when the first page
+    already holds it, the page is the whole run.
+    """
+    first, newest = await asyncio.gather(
+        client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc"),
+        client.runs.messages.list(run_id, limit=1, order="desc"),
+    )
+    if not newest.items or newest.items[-1].id in {m.id for m in first.items}:
+        return list(first.items)
+    return [item async for item in first]
+
+
 async def _capture_stream_async(client: AsyncRunsClient, run_id: str) -> list[StreamEvent]:
     events: list[StreamEvent] = []
     stream = client.runs.stream(
@@ -369,7 +386,7 @@ async def gather_evidence(
     )
     messages_task = _guard(
         "messages",
-        _collect_async(client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc")),
+        _collect_messages_async(client, run_id),
         errors,
     )
     usage_task = _guard("usage", client.runs.usage.retrieve(run_id), errors)
