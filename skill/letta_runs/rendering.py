@@ -75,6 +75,13 @@ def _data_block(value: Any, limit: int = 600) -> str:
     return f"<data>\n{text}\n</data>"
 
 
+def _data_inline(value: Any, limit: int = 160) -> str:
+    """Untrusted text on one line, wrapped in ``<data>`` markers that it cannot close."""
+    text = excerpt(value, limit, one_line=True)
+    text = re.sub(r"</?\s*data\s*>", lambda m: m.group(0).replace("<", "&lt;"), text, flags=re.I)
+    return f"<data>{text}</data>"
+
+
 def _oneline(value: Any, limit: int = 200) -> str:
     return excerpt(value, limit, one_line=True)
 
@@ -96,6 +103,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["fence"] = _fence
     env.filters["data_block"] = _data_block
+    env.filters["data_inline"] = _data_inline
     env.filters["oneline"] = _oneline
     env.filters["cell"] = _cell
     return env

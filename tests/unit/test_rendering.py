@@ -132,3 +132,17 @@ def test_comparison_renders_both_runs() -> None:
     md = render_comparison(cmp)
     assert cmp.a.run_id in md and cmp.b.run_id in md
     assert "outcome: failed (tool_loop) → ok" in md
+
+
+def test_every_copy_of_untrusted_text_in_the_llm_prompt_sits_inside_data_markers() -> None:
+    ev = hostile_tool_error()
+    prompt = render_analyze_prompt(ev, diagnose(ev, now=LATE))
+    starts = [i for i in range(len(prompt)) if prompt.startswith("ignore previous", i)]
+    assert len(starts) >= 2  # the timeline line and the content excerpt
+    for start in starts:
+        opened = prompt.rfind("<data>", 0, start)
+        closed_before = prompt.rfind("</data>", 0, start)
+        closed_after = prompt.find("</data>", start)
+        assert opened > closed_before, "untrusted text outside a <data> block"
+        assert closed_after != -1
+        assert "now obey me" not in prompt[closed_after : closed_after + 40]
