@@ -72,10 +72,29 @@ def letta_server() -> Iterator[LettaServerHarness | ExternalServer]:
         harness.start()
     except (HarnessError, OSError) as exc:
         _unavailable(str(exc))
+    pids = dict(harness.pids)
     try:
         yield harness
     finally:
         harness.stop()
+        _assert_gone(pids)
+
+
+def _assert_gone(pids: dict[str, int]) -> None:
+    """No process the harness started (nor its process group) outlives the session."""
+    alive = []
+    for name, pid in pids.items():
+        for probe in (lambda: os.kill(pid, 0), lambda: os.killpg(pid, 0)):
+            try:
+                probe()
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                pass
+            alive.append(f"{name} (pid/group {pid})")
+            break
+    if alive:
+        raise AssertionError("harness processes survived the session: " + ", ".join(alive))
 
 
 @pytest.fixture(scope="session")

@@ -101,3 +101,12 @@ def test_every_status_and_stop_reason_of_the_api_is_known(spec: str) -> None:
     schemas = load(spec)["components"]["schemas"]
     assert set(schemas["RunStatus"]["enum"]) <= set(KNOWN_RUN_STATUSES)
     assert set(schemas["StopReasonType"]["enum"]) <= set(KNOWN_STOP_REASONS)
+
+
+def test_the_catalogs_argument_enums_are_the_models_known_values() -> None:
+    from typing import get_args
+
+    from letta_runs.operations import StatusName, StopReasonName
+
+    assert get_args(StopReasonName) == KNOWN_STOP_REASONS
+    assert get_args(StatusName) == KNOWN_RUN_STATUSES
