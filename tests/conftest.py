@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = (REPO_ROOT / ".." / "shared" / "fixtures").resolve()
+SHARED_FIXTURES = (REPO_ROOT / "tests" / "data" / "fixtures").resolve()
 
 
 def fixture_index() -> list[dict[str, Any]]:

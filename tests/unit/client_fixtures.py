@@ -11,8 +11,8 @@ import httpx
 from letta_runs._demo import DEMO_LABELS, DemoServer, build_bundle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = (REPO_ROOT / ".." / "shared" / "fixtures").resolve()
-PROBES = (REPO_ROOT / ".." / "shared" / "letta-api" / "probes").resolve()
+FIXTURES = (REPO_ROOT / "tests" / "data" / "fixtures").resolve()
+PROBES = (REPO_ROOT / "tests" / "data" / "probes").resolve()
 DEMO_DIR = REPO_ROOT / "skill" / "letta_runs" / "demo"
 
 RUN = "run-39e39189-9b0f-49e1-aa16-49a02c1268f4"  # sync_plain

@@ -11,7 +11,7 @@ import pytest
 from letta_runs.diagnosis import FINDING_KINDS, RunDiagnosis, diagnose
 from letta_runs.evidence import Evidence
 
-SHARED_FIXTURES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures").resolve()
+SHARED_FIXTURES = (Path(__file__).resolve().parents[1] / "data" / "fixtures").resolve()
 
 
 def fixture_index() -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from letta_runs.diagnosis import RunDiagnosis, diagnose, kind_for_error
 from letta_runs.evidence import EndpointError, Evidence, parse_sse_text
 from letta_runs.models import AssistantMessage, ToolCallMessage, ToolReturnMessage, UserMessage
 
-SHARED_FIXTURES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures").resolve()
+SHARED_FIXTURES = (Path(__file__).resolve().parents[1] / "data" / "fixtures").resolve()
 LATE = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
 
 

@@ -9,7 +9,7 @@ from letta_runs.diagnosis import diagnose
 from letta_runs.evidence import BUNDLE_FORMAT, Evidence, load_bundle, save_bundle
 from letta_runs.models import ToolReturnMessage, UserMessage
 
-SHARED_FIXTURES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures").resolve()
+SHARED_FIXTURES = (Path(__file__).resolve().parents[1] / "data" / "fixtures").resolve()
 
 
 def run_dir(label: str) -> Path:

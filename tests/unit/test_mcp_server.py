@@ -26,7 +26,7 @@ from letta_runs.mcp_server import (
 from letta_runs.operations import COMPOSITE_OPERATIONS, OPERATIONS
 from mcp import Client, StdioServerParameters
 
-FIXTURES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures").resolve()
+FIXTURES = (Path(__file__).resolve().parents[1] / "data" / "fixtures").resolve()
 
 
 def read_fixture(label: str, name: str) -> Any:

@@ -18,7 +18,7 @@ from letta_runs import RunsClient
 from letta_runs.models import KNOWN_RUN_STATUSES, KNOWN_STOP_REASONS, Run, Step
 from letta_runs.operations import OPERATIONS
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+OPENAPI = Path(__file__).resolve().parents[1] / "data" / "openapi"
 SPECS = ["letta-openapi.cloud.json", "letta-openapi.0.16.8.json"]
 HEADER_PARAMS = {"user_id", "User-Agent", "X-Project-Id"}
 
@@ -37,7 +37,7 @@ CLIENT_METHODS = {
 
 
 def load(spec: str) -> dict[str, Any]:
-    path = SHARED / spec
+    path = OPENAPI / spec
     if not path.is_file():
         pytest.fail(f"OpenAPI document missing: {path}")
     return json.loads(path.read_text())

@@ -20,7 +20,7 @@ from letta_runs._exceptions import InvalidArgumentError
 from letta_runs.operations import COMPOSITE_OPERATIONS
 from letta_runs.rest import create_app
 
-FIXTURES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures").resolve()
+FIXTURES = (Path(__file__).resolve().parents[1] / "data" / "fixtures").resolve()
 SYNC_PLAIN = "run-39e39189-9b0f-49e1-aa16-49a02c1268f4"
 MULTI_STEP = "run-1bcd7407-1899-4bd3-9d6a-6058cfee7e69"  # sync_add_mem_search_note_add
 FAILED_500 = "run-1784de63-64f5-4f8f-be0a-197d17c67164"  # sync_http500
