@@ -84,9 +84,9 @@ def _assert_gone(pids: dict[str, int]) -> None:
     """No process the harness started (nor its process group) outlives the session."""
     alive = []
     for name, pid in pids.items():
-        for probe in (lambda: os.kill(pid, 0), lambda: os.killpg(pid, 0)):
+        for signal_to in (os.kill, os.killpg):
             try:
-                probe()
+                signal_to(pid, 0)
             except ProcessLookupError:
                 continue
             except PermissionError:
