@@ -22,7 +22,15 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ._constants import DEFAULT_PAGE_SIZE
 
-__all__ = ["AsyncPage", "ListKind", "PageSpec", "SyncPage", "item_key", "next_page_params"]
+__all__ = [
+    "AsyncPage",
+    "ListKind",
+    "PageSpec",
+    "SyncPage",
+    "item_key",
+    "last_item_probe_params",
+    "next_page_params",
+]
 
 T = TypeVar("T")
 ListKind = Literal["runs", "messages", "steps"]
@@ -82,6 +90,21 @@ def next_page_params(
     return out
 
 
+def last_item_probe_params(kind: ListKind, params: dict[str, Any]) -> dict[str, Any] | None:
+    """For messages: the query of the one internal message that would end this listing.
+
+    The same bounds in the opposite order with ``limit=1`` name the last item the walk can
+    reach; a page that already holds it is the end. ``None`` for runs and steps, whose short
+    page already proves the end.
+    """
+    if kind != "messages":
+        return None
+    out = dict(params)
+    out["order"] = "asc" if params.get("order") == "desc" else "desc"
+    out["limit"] = 1
+    return out
+
+
 class _PageBase(Generic[T]):
     def __init__(
         self, spec: PageSpec[T], raw_items: list[dict[str, Any]], params: dict[str, Any]
@@ -136,6 +159,21 @@ class SyncPage(_PageBase[T]):
         raw = self._fetch(self._spec.path, params)
         return SyncPage(self._spec, raw, params, self._fetch)
 
+    def has_more(self) -> bool:
+        """Whether items exist beyond this page, settled where it can be.
+
+        Runs and steps: a short page is the end, a full one counts as more. Messages, where a
+        short page proves nothing: one small request asks the server for the listing's last
+        item and checks whether this page already holds it.
+        """
+        if not self._next_params():
+            return False
+        probe = last_item_probe_params(self._spec.kind, self._params)
+        if probe is None:
+            return True
+        last = self._fetch(self._spec.path, probe)
+        return bool(last) and last[-1].get("id") not in {r.get("id") for r in self._raw}
+
     def iter_pages(self) -> Iterator[SyncPage[T]]:
         page: SyncPage[T] | None = self
         while page is not None:
@@ -189,6 +227,16 @@ class AsyncPage(_PageBase[T]):
             return None
         raw = await self._fetch(self._spec.path, params)
         return AsyncPage(self._spec, raw, params, self._fetch)
+
+    async def has_more(self) -> bool:
+        """Whether items exist beyond this page (see :meth:`SyncPage.has_more`)."""
+        if not self._next_params():
+            return False
+        probe = last_item_probe_params(self._spec.kind, self._params)
+        if probe is None:
+            return True
+        last = await self._fetch(self._spec.path, probe)
+        return bool(last) and last[-1].get("id") not in {r.get("id") for r in self._raw}
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
         page: AsyncPage[T] | None = self

@@ -147,3 +147,39 @@ async def test_async_walks_match_sync(limit: int) -> None:
     page = await client.runs.list(limit=limit)
     assert len([r async for r in page.iter_all(max_items=5)]) == 5
     assert len(await (await client.runs.steps.list(LOOP_RUN, limit=limit)).to_list()) == 50
+
+
+def test_messages_has_more_is_settled_by_asking_for_the_last_item() -> None:
+    from letta_runs import RunsClient
+
+    run_id = "run-69218f56-d739-427f-a971-333ece5c2cdc"  # 4 messages
+    with RunsClient(base_url="demo") as client:
+        whole = client.runs.messages.list(run_id, limit=1000)
+        assert len(whole.items) == 4
+        assert whole.has_next_page() is True  # a short messages page proves nothing by itself
+        assert whole.has_more() is False
+        assert client.runs.messages.list(run_id, limit=2).has_more() is True
+        assert client.runs.messages.list(run_id, limit=2, order="desc").has_more() is True
+        tail = client.runs.messages.list(run_id, limit=2, after=whole.items[1].id)
+        assert [m.id for m in tail.items] == [m.id for m in whole.items[2:]]
+        assert tail.has_more() is False
+
+
+async def test_async_messages_has_more_matches_the_sync_answer() -> None:
+    from letta_runs import AsyncRunsClient
+
+    run_id = "run-69218f56-d739-427f-a971-333ece5c2cdc"
+    async with AsyncRunsClient(base_url="demo") as client:
+        assert await (await client.runs.messages.list(run_id, limit=1000)).has_more() is False
+        assert await (await client.runs.messages.list(run_id, limit=1)).has_more() is True
+
+
+def test_runs_and_steps_has_more_follows_the_page_length() -> None:
+    from letta_runs import RunsClient
+
+    with RunsClient(base_url="demo") as client:
+        assert client.runs.list(limit=1000).has_more() is False
+        assert client.runs.list(limit=2).has_more() is True
+        run_id = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"  # 50 steps
+        assert client.runs.steps.list(run_id, limit=1000).has_more() is False
+        assert client.runs.steps.list(run_id, limit=10).has_more() is True

@@ -36,7 +36,7 @@ def _collect(page: Any, *, walk_all: bool, max_items: int | None) -> tuple[list[
     if walk_all or max_items is not None:
         items = list(page.iter_all(max_items=max_items))
         return items, (None if max_items is not None and len(items) >= max_items else False)
-    return list(page.items), bool(page.has_next_page())
+    return list(page.items), bool(page.has_more())
 
 
 def _runs_table(runs: Iterable[Run]) -> str:
