@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._exceptions import InvalidArgumentError, LettaRunsError, redact
+from ._exceptions import InvalidArgumentError, LettaRunsError, redact, register_secret
 from .operations import COMPOSITE_OPERATIONS, OPERATIONS, Operation
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ INSTRUCTIONS = (
     "triage-runs to find what went wrong recently, or list-runs to find runs; the other tools "
     "read one Runs API endpoint each. Every tool is read-only unless delete-run is listed."
 )
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+ENV_MCP_TOKEN = "LETTA_RUNS_SERVE_TOKEN"
+"""The bearer token HTTP callers must send (shared with the REST adapter)."""
 
 ClientFactory = Callable[[], "AsyncRunsClient"]
 """Makes the one client the server uses (called once at start-up, closed at shut-down)."""
@@ -231,11 +232,30 @@ def create_http_app(
     allow_delete: bool = False,
     host: str = DEFAULT_MCP_HOST,
     path: str = DEFAULT_MCP_PATH,
+    token: str | None = None,
 ) -> Any:
-    """The streamable-HTTP ASGI app (a Starlette app serving MCP at ``path``)."""
+    """The streamable-HTTP ASGI app (a Starlette app serving MCP at ``path``).
+
+    With ``token``, every request needs ``Authorization: Bearer <token>``; without one the app
+    only serves loopback (the server reads runs with the Letta key it holds).
+    """
+    from ._http_auth import BearerTokenGuard, is_loopback
+
+    if token is not None and not token.strip():
+        token = None
+    if token is None and not is_loopback(host):
+        raise InvalidArgumentError(
+            f"refusing to serve MCP on {host} without a token: anyone who can reach it could "
+            "read your Letta runs with this server's key",
+            hint=f"set {ENV_MCP_TOKEN} (or --token), or listen on 127.0.0.1",
+        )
     server = create_server(client_factory, allow_delete=allow_delete)
     # On loopback the SDK turns on DNS-rebinding protection (Host/Origin must be local).
-    return server.streamable_http_app(streamable_http_path=path, host=host)
+    app = server.streamable_http_app(streamable_http_path=path, host=host)
+    if token is None:
+        return app
+    register_secret(token)
+    return BearerTokenGuard(app, token, token_env=ENV_MCP_TOKEN)
 
 
 async def serve_stdio(
@@ -255,12 +275,13 @@ def run_mcp(
     port: int = DEFAULT_MCP_PORT,
     allow_delete: bool = False,
     client_factory: ClientFactory | None = None,
+    token: str | None = None,
 ) -> None:
     """Run the MCP server until interrupted (blocking).
 
     ``stdio`` is what coding agents launch as a subprocess; ``http`` serves streamable HTTP at
-    ``http://<host>:<port>/mcp`` (loopback by default: the server reads runs with the Letta
-    key it holds, so anyone who can reach it can read them).
+    ``http://<host>:<port>/mcp`` — loopback by default; any other host needs ``token`` (callers
+    send ``Authorization: Bearer <token>``), because the server reads runs with its Letta key.
     """
     if transport == "stdio":
         import anyio
@@ -273,15 +294,10 @@ def run_mcp(
         )
     import uvicorn
 
-    if host not in _LOOPBACK_HOSTS:
-        print(
-            f"warning: serving MCP on {host}:{port} without authentication; anyone who can "
-            "reach it can read your Letta runs with this server's API key",
-            file=sys.stderr,
-        )
-    app = create_http_app(client_factory, allow_delete=allow_delete, host=host)
+    app = create_http_app(client_factory, allow_delete=allow_delete, host=host, token=token)
     print(
-        f"letta-runs MCP server on http://{_url_host(host)}:{port}{DEFAULT_MCP_PATH}",
+        f"letta-runs MCP server on http://{_url_host(host)}:{port}{DEFAULT_MCP_PATH}"
+        + ("" if token else " (loopback only, no token)"),
         file=sys.stderr,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")

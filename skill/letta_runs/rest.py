@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -46,11 +45,10 @@ from ._exceptions import (
     redact,
     register_secret,
 )
+from ._http_auth import BearerTokenGuard, is_loopback
 from .operations import RUN_ID_PATTERN, get_operation
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
-
     from ._client import AsyncRunsClient
     from .models import StreamEvent
 
@@ -70,7 +68,6 @@ ENV_SERVE_TOKEN = "LETTA_RUNS_SERVE_TOKEN"
 """Bearer token callers must present (required when the adapter listens beyond loopback)."""
 OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 """Routes that answer without the caller's token: liveness and the API description."""
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _RUN_ID = re.compile(RUN_ID_PATTERN)
 
 ClientFactory = Callable[[], "AsyncRunsClient"]
@@ -80,10 +77,6 @@ def _default_client_factory() -> AsyncRunsClient:
     from ._client import AsyncRunsClient
 
     return AsyncRunsClient()
-
-
-def is_loopback(host: str) -> bool:
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -105,38 +98,6 @@ class _ClientSlot:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
-
-
-class _BearerTokenGuard:
-    """Pure ASGI middleware: every route but ``OPEN_PATHS`` needs ``Authorization: Bearer``."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
-            await self.app(scope, receive, send)
-            return
-        header = dict(scope.get("headers") or []).get(b"authorization", b"")
-        scheme, _, presented = header.partition(b" ")
-        if scheme.lower() == b"bearer" and secrets.compare_digest(presented.strip(), self._token):
-            await self.app(scope, receive, send)
-            return
-        detail = (
-            "missing or wrong bearer token for this letta-runs adapter"
-            if header
-            else "this letta-runs adapter needs 'Authorization: Bearer <token>'"
-        )
-        response = JSONResponse(
-            {
-                "detail": detail,
-                "hint": f"send the token the adapter was started with ({ENV_SERVE_TOKEN})",
-            },
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-        await response(scope, receive, send)
 
 
 def _status_for(exc: LettaRunsError) -> int:
@@ -257,7 +218,9 @@ def create_app(
         lifespan=lifespan,
     )
     if token is not None:
-        app.add_middleware(_BearerTokenGuard, token=token)
+        app.add_middleware(
+            BearerTokenGuard, token=token, open_paths=OPEN_PATHS, token_env=ENV_SERVE_TOKEN
+        )
 
     @app.exception_handler(LettaRunsError)
     async def letta_runs_error(_request: Request, exc: LettaRunsError) -> JSONResponse:

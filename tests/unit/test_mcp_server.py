@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from letta_runs import AsyncRunsClient
+from letta_runs import AsyncRunsClient, InvalidArgumentError
 from letta_runs.mcp_server import (
     create_http_app,
     create_server,
@@ -298,9 +298,18 @@ def _free_port() -> int:
 
 @pytest.fixture
 def mcp_http_url() -> Iterator[str]:
+    yield from _serve_http(token=None)
+
+
+@pytest.fixture
+def mcp_http_url_with_token() -> Iterator[str]:
+    yield from _serve_http(token="mcp-t0ken-for-tests")
+
+
+def _serve_http(token: str | None) -> Iterator[str]:
     uvicorn = pytest.importorskip("uvicorn")
     port = _free_port()
-    app = create_http_app(demo_client, host="127.0.0.1")
+    app = create_http_app(demo_client, host="127.0.0.1", token=token)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -338,6 +347,46 @@ async def test_streamable_http_refuses_a_foreign_host_header(mcp_http_url: str) 
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
         )
     assert response.status_code in (400, 403, 421)
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "0"},
+    },
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+async def test_streamable_http_with_a_token_refuses_callers_without_it(
+    mcp_http_url_with_token: str,
+) -> None:
+    async with httpx.AsyncClient() as http:
+        anonymous = await http.post(mcp_http_url_with_token, headers=MCP_HEADERS, json=INITIALIZE)
+        wrong = await http.post(
+            mcp_http_url_with_token,
+            headers={**MCP_HEADERS, "Authorization": "Bearer nope"},
+            json=INITIALIZE,
+        )
+        right = await http.post(
+            mcp_http_url_with_token,
+            headers={**MCP_HEADERS, "Authorization": "Bearer mcp-t0ken-for-tests"},
+            json=INITIALIZE,
+        )
+    assert anonymous.status_code == wrong.status_code == 401
+    assert "mcp-t0ken-for-tests" not in anonymous.text + wrong.text
+    assert right.status_code == 200, right.text
+    assert "serverInfo" in right.text
+
+
+def test_http_transport_refuses_a_public_host_without_a_token() -> None:
+    with pytest.raises(InvalidArgumentError, match="without a token"):
+        create_http_app(demo_client, host="0.0.0.0")
+    assert create_http_app(demo_client, host="0.0.0.0", token="x" * 16) is not None
 
 
 async def test_stdio_transport_serves_the_tools() -> None:

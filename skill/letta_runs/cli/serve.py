@@ -21,11 +21,23 @@ from ._app import global_options, state_of
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP only.")
 @click.option("--port", type=click.IntRange(1, 65535), default=9090, show_default=True)
+@click.option(
+    "--token",
+    envvar="LETTA_RUNS_SERVE_TOKEN",
+    default=None,
+    help="HTTP only: bearer token callers must send (env LETTA_RUNS_SERVE_TOKEN; required "
+    "beyond loopback).",
+)
 @click.option("--allow-delete", is_flag=True, help="Also expose the destructive delete-run tool.")
 @global_options
 @click.pass_context
 def mcp_command(
-    ctx: click.Context, transport: str, host: str, port: int, allow_delete: bool
+    ctx: click.Context,
+    transport: str,
+    host: str,
+    port: int,
+    token: str | None,
+    allow_delete: bool,
 ) -> None:
     """Serve the Runs tools to coding agents over MCP (read-only unless --allow-delete).
 
@@ -47,6 +59,7 @@ def mcp_command(
         port=port,
         allow_delete=allow_delete,
         client_factory=state.async_client,
+        token=token,
     )
 
 
