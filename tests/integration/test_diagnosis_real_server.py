@@ -57,6 +57,18 @@ EXPECTED: dict[str, tuple[str, str | None, str | None]] = {
     "stream.invalid_llm_response_empty_choices": ("failed", "no_final_answer", "status_mismatch"),
     "sync.requires_approval": ("awaiting_approval", "approval_pending", None),
     "stream_bg.cancelled": ("cancelled", "cancelled", None),
+    # Foreground stream: stop_reason llm_api_error for every code; the step's error_type says which.
+    "stream.llm_error_401": ("failed", "llm_auth_error", None),
+    "stream.llm_error_402": ("failed", "insufficient_credits", None),
+    "stream.llm_error_503": ("failed", "llm_api_error", None),
+    "stream_bg.llm_error_400ctx": ("failed", "context_window_exceeded", None),
+    # Bad JSON tool arguments: the tool ran with {} and returned an error, then the model answered.
+    "sync.invalid_llm_response_bad_json": ("ok", None, "tool_error"),
+    # An HTML page with HTTP 200: Letta reports an unhandled LLMError (llm_api_error).
+    "sync.invalid_llm_response_not_json": ("failed", "llm_api_error", None),
+    "async.cancelled_in_tool": ("cancelled", "cancelled", None),
+    # The approval of a pending tool call: a new run that runs the tool and answers.
+    "sync.approval_approved": ("ok", None, None),
 }
 
 
@@ -109,6 +121,20 @@ def test_a_run_left_running_is_running_when_young_and_stuck_when_old(seeded: See
     old = _diagnose(seeded, "stream_bg.stuck_running", stuck_after=0.001)
     assert old.verdict == "stuck"
     assert old.root_cause is not None and old.root_cause.kind == "stuck"
+
+
+def test_a_zombie_run_that_finished_its_step_is_stuck_once_old(seeded: SeededRuns) -> None:
+    # Non-streaming conversation message: the step ended (end_turn), the run stays `created`.
+    young = _diagnose(seeded, "conversation.zombie_created", stuck_after=86_400)
+    assert young.verdict == "running"
+    old = _diagnose(seeded, "conversation.zombie_created", stuck_after=0.001)
+    kinds = {f.kind for f in old.findings}
+    assert old.verdict == "stuck", (old.headline, sorted(kinds))
+    assert old.root_cause is not None and old.root_cause.kind == "stuck"
+    assert "status_mismatch" in kinds
+    stuck = next(f for f in old.findings if f.kind == "stuck")
+    assert stuck.detail is not None and "never finalised" in stuck.detail
+    assert old.final_answer is not None
 
 
 def test_no_looping_or_unanswered_run_is_ever_ok(seeded: SeededRuns) -> None:

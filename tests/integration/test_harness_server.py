@@ -84,6 +84,51 @@ EXPECTED: dict[str, tuple[str, str | None, int, tuple[str, str | None, str | Non
     ),
     "stream_bg.cancelled": ("cancelled", "cancelled", 1, ("failed", None, "Unknown")),
     "stream_bg.stuck_running": ("running", None, 1, ("pending", None, None)),
+    # Foreground stream, provider errors: the run's stop_reason is llm_api_error whatever the code.
+    "stream.llm_error_401": (
+        "failed",
+        "llm_api_error",
+        1,
+        ("failed", "llm_api_error", "LLMAuthenticationError"),
+    ),
+    "stream.llm_error_402": (
+        "failed",
+        "llm_api_error",
+        1,
+        ("failed", "llm_api_error", "LLMInsufficientCreditsError"),
+    ),
+    "stream.llm_error_503": (
+        "failed",
+        "llm_api_error",
+        1,
+        ("failed", "llm_api_error", "LLMServerError"),
+    ),
+    "stream_bg.llm_error_400ctx": (
+        "failed",
+        "error",
+        1,
+        ("failed", "error", "ContextWindowExceededError"),
+    ),
+    # Bad JSON tool arguments: the tool runs with {} and returns an error; the loop goes on.
+    "sync.invalid_llm_response_bad_json": (
+        "completed",
+        "end_turn",
+        2,
+        ("success", "end_turn", None),
+    ),
+    # An HTML page with HTTP 200.
+    "sync.invalid_llm_response_not_json": (
+        "failed",
+        None,
+        1,
+        ("failed", "llm_api_error", "LLMError"),
+    ),
+    # Cancelled while step 1's tool ran: the second model call is never made.
+    "async.cancelled_in_tool": ("cancelled", "cancelled", 1, ("success", None, None)),
+    # The approval of a pending tool call runs as a new run that finishes the turn.
+    "sync.approval_approved": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    # Non-streaming conversation message: answered, but the run is never finalised.
+    "conversation.zombie_created": ("created", None, 1, ("success", "end_turn", None)),
 }
 
 
@@ -186,3 +231,34 @@ def test_record_bundle_of_a_sync_run_keeps_the_stream_error(
     assert bundle["stream"]["status"] == 400
     assert "background" in str(bundle["stream"]["body"])
     assert bundle["usage"]["body"]["total_tokens"] > 0
+
+
+def test_bad_json_arguments_reach_the_tool_as_an_error(
+    seeded: SeededRuns, client: httpx.Client
+) -> None:
+    run_id = seeded.run_id("sync.invalid_llm_response_bad_json")
+    messages = client.get(f"/v1/runs/{run_id}/messages").json()
+    returns = [m for m in messages if m["message_type"] == "tool_return_message"]
+    assert [r["status"] for r in returns] == ["error"]
+    assert any(m["message_type"] == "assistant_message" for m in messages)
+
+
+def test_the_approval_follow_up_leaves_the_other_approval_pending(
+    seeded: SeededRuns, client: httpx.Client
+) -> None:
+    follow_up = seeded.runs["sync.approval_approved"]
+    assert follow_up.agent_id != seeded.runs["sync.requires_approval"].agent_id
+    messages = client.get(f"/v1/runs/{follow_up.run_id}/messages").json()
+    returns = [m for m in messages if m["message_type"] == "tool_return_message"]
+    assert [r["status"] for r in returns] == ["success"]
+    pending = client.get(f"/v1/runs/{seeded.run_id('sync.requires_approval')}").json()
+    assert (pending["status"], pending["stop_reason"]) == ("completed", "requires_approval")
+
+
+def test_the_zombie_conversation_run_is_active_forever(
+    seeded: SeededRuns, client: httpx.Client
+) -> None:
+    run = client.get(f"/v1/runs/{seeded.run_id('conversation.zombie_created')}").json()
+    assert run["completed_at"] is None and run["conversation_id"] is None
+    active = client.get("/v1/runs/", params={"active": "true", "limit": 1000}).json()
+    assert run["id"] in {r["id"] for r in active}

@@ -7,7 +7,9 @@ Standard library only, so it runs under any Python without the project's depende
 Behaviour is chosen by a marker in the latest user message of each chat request,
 ``[scenario:NAME key=value ...]``. The *step index* is the number of assistant messages that follow
 that user message, which lets a scenario change behaviour at step N (Letta sends one chat request per
-agent step). Requests without ``tools`` are Letta's own summarisation calls and get a plain summary.
+agent step). Requests without ``tools`` are Letta's own summarisation calls and get a plain summary
+that, like a real model's, keeps the user's request: it repeats the newest marker it was shown, so a
+scenario survives a compaction that summarised the user's message away.
 
 | marker                                   | behaviour                                                     |
 |------------------------------------------|---------------------------------------------------------------|
@@ -147,13 +149,21 @@ def _error_body(code: str) -> tuple[int, dict[str, Any]]:
     return status, {"error": {"message": message, "type": kind, "param": None, "code": kind}}
 
 
+def summary_text(messages: list[dict[str, Any]]) -> str:
+    """A compaction summary: a fixed sentence, plus the newest scenario marker among the messages."""
+    text = "Summary (scripted): the conversation so far was a scripted test exchange."
+    for message in reversed(messages):
+        match = MARKER.search(_text_of(message.get("content")))
+        if match:
+            return f"{text} The user's latest request: {match.group(0)}"
+    return text
+
+
 def plan_for(body: dict[str, Any]) -> Plan:
     messages = body.get("messages") or []
     tools = _tool_names(body)
     if not tools:
-        return Plan(
-            text="Summary (scripted): the conversation so far was a scripted test exchange."
-        )
+        return Plan(text=summary_text(messages))
     name, params, step = parse_scenario(messages)
     reasoning = "Thinking about the scripted request." if params.get("reasoning") == "1" else None
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import httpx
 
-SEED_VERSION = 1
+# Bump when the scenario lanes change: a stored seed of another version is never reused.
+SEED_VERSION = 2
 SEED_TABLE = "letta_runs_harness_seed"
 # Letta refuses to replay a background run's stream once the run is 3 h old (410).
 SEED_MAX_AGE_S = 2 * 3600
@@ -105,7 +106,7 @@ class SeededRun:
 
     label: str
     scenario: str
-    endpoint: str  # sync | async | stream | stream_bg
+    endpoint: str  # sync | async | stream | stream_bg | conversation
     agent_id: str
     run_id: str
     trigger_status: int | None = None
@@ -160,8 +161,13 @@ class Trigger:
     endpoint: str
     text: str
     body_extra: dict[str, Any] = field(default_factory=dict)
-    cancel_after_s: float | None = None  # background stream: cancel this long after the run appears
+    cancel_after_s: float | None = (
+        None  # background stream / async: cancel this long after the run appears
+    )
     detach: bool = False  # background stream: do not wait for the end (a run left running)
+    approve: bool = (
+        False  # sync: answer the approval request the message causes; the run is the approval's
+    )
 
 
 def _msg(label: str, marker: str) -> str:
@@ -354,6 +360,79 @@ def _lanes() -> dict[str, list[Trigger]]:
                 _msg("sync.requires_approval", "requires_approval"),
             ),
         ],
+        "lab-stream-errors": [
+            Trigger(
+                "stream.llm_error_401",
+                "llm_error",
+                "stream",
+                _msg("stream.llm_error_401", "llm_error code=401"),
+            ),
+            Trigger(
+                "stream.llm_error_402",
+                "llm_error",
+                "stream",
+                _msg("stream.llm_error_402", "llm_error code=402"),
+            ),
+            Trigger(
+                "stream.llm_error_503",
+                "llm_error",
+                "stream",
+                _msg("stream.llm_error_503", "llm_error code=503"),
+            ),
+        ],
+        # Context-window failures make Letta compact (rewrite) the agent's history: a lane of its own.
+        "lab-bg-ctx": [
+            Trigger(
+                "stream_bg.llm_error_400ctx",
+                "llm_error",
+                "stream_bg",
+                _msg("stream_bg.llm_error_400ctx", "llm_error code=400ctx"),
+                {"background": True},
+            ),
+        ],
+        "lab-invalid": [
+            Trigger(
+                "sync.invalid_llm_response_bad_json",
+                "invalid_llm_response",
+                "sync",
+                _msg("sync.invalid_llm_response_bad_json", "invalid_llm_response kind=bad_json"),
+            ),
+            Trigger(
+                "sync.invalid_llm_response_not_json",
+                "invalid_llm_response",
+                "sync",
+                _msg("sync.invalid_llm_response_not_json", "invalid_llm_response kind=not_json"),
+            ),
+        ],
+        "lab-async-cancel": [
+            # The model answers the first step with a tool call after 2 s; the cancel lands while
+            # the (slow, fresh-interpreter) custom tool runs.
+            Trigger(
+                "async.cancelled_in_tool",
+                "slow",
+                "async",
+                _msg("async.cancelled_in_tool", "slow secs=2 tool=1"),
+                cancel_after_s=2.8,
+            ),
+        ],
+        "lab-approval-ok": [
+            Trigger(
+                "sync.approval_approved",
+                "requires_approval",
+                "sync",
+                _msg("sync.approval_approved", "requires_approval"),
+                approve=True,
+            ),
+        ],
+        "lab-conversation": [
+            Trigger(
+                "conversation.zombie_created",
+                "ok_reply",
+                "conversation",
+                _msg("conversation.zombie_created", "ok_reply"),
+                {"streaming": False},
+            ),
+        ],
         "lab-stuck": [
             Trigger(
                 "stream_bg.stuck_running",
@@ -437,10 +516,34 @@ def _send(client: httpx.Client, agent_id: str, trigger: Trigger) -> SeededRun:
         response = client.post(f"/v1/agents/{agent_id}/messages", json=body, timeout=600)
         status = response.status_code
         run_id = _wait_new_run(client, agent_id, before)
+        if trigger.approve:
+            status, run_id, note = _approve(client, agent_id, response, run_id)
     elif trigger.endpoint == "async":
         response = client.post(f"/v1/agents/{agent_id}/messages/async", json=body)
         status = response.status_code
         run_id = _check(response, "starting an async run")["id"]
+        if trigger.cancel_after_s is not None:
+            time.sleep(trigger.cancel_after_s)
+            answer = _check(
+                client.post(f"/v1/agents/{agent_id}/messages/cancel", json={"run_ids": [run_id]}),
+                "cancelling",
+            )
+            note = f"cancel answered {json.dumps(answer)}"
+    elif trigger.endpoint == "conversation":
+        # Non-streaming conversation messages: Letta answers, but never finishes the run (§ zombie).
+        conversation = _check(
+            client.post("/v1/conversations/", params={"agent_id": agent_id}, json={}),
+            "creating a conversation",
+        )
+        response = client.post(
+            f"/v1/conversations/{conversation['id']}/messages", json=body, timeout=600
+        )
+        status = response.status_code
+        run_id = _wait_new_run(client, agent_id, before)
+        note = f"conversation {conversation['id']}; the run is never finished by the server"
+        return SeededRun(
+            trigger.label, trigger.scenario, trigger.endpoint, agent_id, run_id, status, note=note
+        )
     elif trigger.detach or trigger.cancel_after_s is not None:
         status, run_id, note = _stream_and_act(client, agent_id, body, before, trigger)
     else:
@@ -456,6 +559,32 @@ def _send(client: httpx.Client, agent_id: str, trigger: Trigger) -> SeededRun:
     return SeededRun(
         trigger.label, trigger.scenario, trigger.endpoint, agent_id, run_id, status, note=note
     )
+
+
+def _approve(
+    client: httpx.Client, agent_id: str, response: httpx.Response, request_run_id: str
+) -> tuple[int, str, str]:
+    """Approve the tool call the previous request is waiting on; the approval starts a new run."""
+    answer = _check(response, "the request that needs approval")
+    pending = [m for m in answer["messages"] if m.get("message_type") == "approval_request_message"]
+    if not pending:
+        raise SeedError(f"no approval request in {request_run_id}: {json.dumps(answer)[:800]}")
+    tool_call_id = pending[-1]["tool_call"]["tool_call_id"]
+    body = {
+        "messages": [
+            {
+                "type": "approval",
+                "approvals": [{"type": "approval", "tool_call_id": tool_call_id, "approve": True}],
+            }
+        ]
+    }
+    before = _agent_run_ids(client, agent_id)
+    approval = client.post(f"/v1/agents/{agent_id}/messages", json=body, timeout=600)
+    run_id = _wait_new_run(client, agent_id, before)
+    note = (
+        f"approves {tool_call_id}, requested by {request_run_id} (left completed/requires_approval)"
+    )
+    return approval.status_code, run_id, note
 
 
 def _stream_and_act(
@@ -660,7 +789,7 @@ def seed_runs(
                 client,
                 f"{name}-{suffix}",
                 config,
-                [tools["lab_sensitive"]] if name == "lab-approval" else custom,
+                [tools["lab_sensitive"]] if name.startswith("lab-approval") else custom,
             )
             for name in lanes
         }
