@@ -7,16 +7,14 @@ Needs the session fixture ``seeded`` (``SeededRuns``) from ``tests/integration/c
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from asgi_server import serve_asgi
 
 pytest.importorskip("mcp")
 
@@ -106,30 +104,11 @@ async def test_stream_tool_on_a_finished_background_run(seeded: Any) -> None:
     assert isinstance(result.structured_content["last_seq_id"], int)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def mcp_url(seeded: Any) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
-    port = _free_port()
     app = create_http_app(_factory(seeded), host="127.0.0.1")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the MCP HTTP server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_asgi(app, what="the MCP HTTP server") as url:
+        yield url + "/mcp"
 
 
 async def test_streamable_http_tools_read_the_real_server(seeded: Any, mcp_url: str) -> None:

@@ -7,14 +7,12 @@ Needs the session fixtures ``seeded`` (``SeededRuns``: ``base_url``, ``runs``,
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from asgi_server import serve_asgi
 
 pytest.importorskip("fastapi")
 
@@ -170,30 +168,11 @@ async def test_diagnosis_route_on_a_real_run(seeded: Any, adapter: httpx.AsyncCl
     assert timeline.status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def adapter_url(seeded: Any) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
-    port = _free_port()
     app = create_app(lambda: AsyncRunsClient(base_url=seeded.base_url), token="t0ken-for-tests")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the REST adapter did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_asgi(app, what="the REST adapter") as url:
+        yield url
 
 
 def test_real_socket_with_token(seeded: Any, adapter_url: str) -> None:

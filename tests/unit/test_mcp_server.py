@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from asgi_server import serve_asgi
 
 pytest.importorskip("mcp")
 
@@ -290,12 +288,6 @@ async def test_the_client_is_made_once_and_closed_when_the_server_stops() -> Non
 # --------------------------------------------------------------------------- real transports
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def mcp_http_url() -> Iterator[str]:
     yield from _serve_http(token=None)
@@ -307,22 +299,9 @@ def mcp_http_url_with_token() -> Iterator[str]:
 
 
 def _serve_http(token: str | None) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
-    port = _free_port()
     app = create_http_app(demo_client, host="127.0.0.1", token=token)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the MCP HTTP server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_asgi(app, what="the MCP HTTP server") as url:
+        yield url + "/mcp"
 
 
 async def test_streamable_http_lists_and_calls(mcp_http_url: str) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from asgi_server import serve_asgi
 
 pytest.importorskip("fastapi")
 
@@ -306,30 +304,11 @@ async def test_bad_format_is_422(api: httpx.AsyncClient) -> None:
 # --------------------------------------------------------------------------- a real socket
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def rest_url() -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
-    port = _free_port()
     app = create_app(demo_client, token=TOKEN, stream_idle_timeout=3)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the REST adapter did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_asgi(app, what="the REST adapter") as url:
+        yield url
 
 
 def test_over_a_real_socket(rest_url: str) -> None:
