@@ -8,19 +8,16 @@ the tool message with the verdict (content) and the typed ``RunDiagnosis`` (arti
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import HumanMessage
 from langgraph.prebuilt import create_react_agent
 from letta_runs import RunsClient
 from letta_runs.diagnosis import RunDiagnosis
 from letta_runs.langchain import LettaRunsToolkit
-from pydantic import Field
+from scripted_chat_model import ScriptedToolCaller
 
 # create_react_agent moved to langchain.agents in LangGraph 1.0; that package is not installed.
 pytestmark = pytest.mark.filterwarnings("ignore::langgraph.warnings.LangGraphDeprecatedSinceV10")
@@ -32,28 +29,6 @@ def demo_run_id(label: str) -> str:
 
 
 LOOP_RUN = demo_run_id("sync_max_steps_default")
-
-
-class ScriptedToolCaller(GenericFakeChatModel):
-    """A fake chat model that accepts tools, asks for one call, then answers from its result."""
-
-    run_id: str
-    seen: list[list[BaseMessage]] = Field(default_factory=list)
-    messages: Any = Field(default_factory=lambda: iter(()))
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedToolCaller:
-        return self
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        self.seen.append(list(messages))
-        results = [m for m in messages if isinstance(m, ToolMessage)]
-        if not results:
-            call = {"name": "diagnose_run", "args": {"run_id": self.run_id}, "id": "call-diag-1"}
-            self.messages = iter([AIMessage(content="", tool_calls=[call])])
-        else:
-            first_line = str(results[-1].content).splitlines()[0]
-            self.messages = iter([AIMessage(content=f"Diagnosis says: {first_line}")])
-        return super()._generate(messages, *args, **kwargs)
 
 
 def build_agent(model: ScriptedToolCaller) -> Any:
