@@ -8,21 +8,7 @@
 
 from __future__ import annotations
 
-from .engine import (
-    ROOT_CAUSE_PRIORITY,
-    SCHEMA_VERSION,
-    ContextSummary,
-    FinalAnswer,
-    FirstFailure,
-    LatencySummary,
-    PendingToolCall,
-    RunDiagnosis,
-    StepDuration,
-    ToolUsage,
-    UsageSummary,
-    Verdict,
-    diagnose,
-)
+from .engine import ROOT_CAUSE_PRIORITY, diagnose
 from .findings import (
     FINDING_KINDS,
     Finding,
@@ -31,17 +17,36 @@ from .findings import (
     kind_for_stream_error,
 )
 from .loops import ToolLoop, find_loops
+from .result import (
+    SCHEMA_VERSION,
+    ApiCall,
+    ContextSummary,
+    FinalAnswer,
+    FirstFailure,
+    LatencySummary,
+    NextStep,
+    PendingToolCall,
+    Remedy,
+    RunDiagnosis,
+    StepDuration,
+    ToolUsage,
+    UsageSummary,
+    Verdict,
+)
 
 __all__ = [
     "FINDING_KINDS",
     "ROOT_CAUSE_PRIORITY",
     "SCHEMA_VERSION",
+    "ApiCall",
     "ContextSummary",
     "FinalAnswer",
     "Finding",
     "FirstFailure",
     "LatencySummary",
+    "NextStep",
     "PendingToolCall",
+    "Remedy",
     "RunDiagnosis",
     "StepDuration",
     "ToolLoop",

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 
 from ..evidence import Evidence
 from ..models import ToolCallMessage, ToolReturnMessage
-from .engine import _step_durations
 from .findings import excerpt
 from .loops import normalize_arguments
+from .measurements import step_durations
 
 __all__ = ["RunTimeline", "TimelineEntry", "build_timeline"]
 
@@ -71,7 +71,7 @@ def _signature(entry_msgs: list[Any]) -> str:
 
 def build_timeline(ev: Evidence, *, compact: bool = True) -> RunTimeline:
     """The run as a list of steps (with their messages), loose messages and trace spans."""
-    durations = {d.step_id: d for d in _step_durations(ev)}
+    durations = {d.step_id: d for d in step_durations(ev)}
     by_step: dict[str, list[Any]] = {}
     loose: list[Any] = []
     step_ids = {s.id for s in ev.steps}

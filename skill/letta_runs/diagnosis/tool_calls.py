@@ -1,0 +1,192 @@
+"""The tool passes: tool errors, loops, approvals and per-tool counts (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Literal
+
+from ..models import ApprovalRequestMessage
+from .facts import ErrorReturn, RunFacts, stderr_text
+from .findings import Finding, Severity, clean_text, excerpt
+from .loops import ToolLoop
+from .result import FinalAnswer, PendingToolCall, ToolUsage
+
+__all__ = [
+    "approval_findings",
+    "loop_findings",
+    "pending_approvals",
+    "tool_error_findings",
+    "tool_usage",
+    "unavailable_tool",
+]
+
+EXCERPT = 200
+_NOT_FOUND = re.compile(
+    r"not found|does not exist|no tool named|unknown tool|no such tool|not a valid tool", re.I
+)
+# Letta's tool-rule solver refuses a call to a tool that is not available at this step (not
+# attached to the agent, or not allowed by its tool rules) with this tool return, verbatim:
+# "[ToolConstraintError] Cannot call NAME, valid tools include: ['a', 'b']."
+_TOOL_CONSTRAINT = re.compile(r"ToolConstraintError|Cannot call \S+, valid tools include", re.I)
+_VALID_TOOLS = re.compile(r"valid tools include:\s*\[([^\]]*)\]", re.I)
+
+
+def unavailable_tool(text: str) -> bool:
+    """The tool return says the called tool was not available (Letta's ToolConstraintError)."""
+    return bool(_TOOL_CONSTRAINT.search(text))
+
+
+def _unavailable_tool_summary(name: str, text: str, constrained: bool) -> str:
+    if not constrained:
+        return f"The model called a tool that does not exist: {excerpt(name, 80)}"
+    valid = _VALID_TOOLS.search(text)
+    names = [n.strip(" '\"") for n in valid.group(1).split(",") if n.strip(" '\"")] if valid else []
+    where = (
+        "it does not exist or is not attached to the agent"
+        if names and name not in names
+        else "the agent's tool rules did not allow it at that step"
+    )
+    shown = ", ".join(names[:8]) + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
+    return f"The model called {excerpt(name, 80)}, which was not available ({where})" + (
+        f"; valid tools: {excerpt(shown, 200)}" if names else ""
+    )
+
+
+def _answered_after(f: RunFacts, final: FinalAnswer | None, position: int) -> bool:
+    return final is not None and any(m.id == final.message_id for m in f.messages[position + 1 :])
+
+
+def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> Finding:
+    text = clean_text(e.ret.tool_return)
+    constrained = unavailable_tool(text)
+    stderr = stderr_text(e.ret)
+    if constrained or (_NOT_FOUND.search(text) and not stderr.strip()):
+        return Finding(
+            kind="invalid_tool_call",
+            severity=severity,
+            summary=_unavailable_tool_summary(e.tool_name, text, constrained),
+            step_id=e.message.step_id,
+            message_id=e.message.id,
+            tool_call_id=e.ret.tool_call_id,
+            tool_name=e.tool_name,
+            detail=excerpt(text, 300),
+        )
+    return Finding(
+        kind="tool_error",
+        severity=severity,
+        summary=f"Tool {excerpt(e.tool_name, 80)} returned an error"
+        + (" (the run recovered and answered)" if recovered else ""),
+        step_id=e.message.step_id,
+        message_id=e.message.id,
+        tool_call_id=e.ret.tool_call_id,
+        tool_name=e.tool_name,
+        detail=excerpt(text + ("\nstderr: " + stderr[-400:] if e.ret.stderr else ""), 600) or None,
+    )
+
+
+def tool_error_findings(f: RunFacts, final: FinalAnswer | None) -> list[Finding]:
+    """One finding per tool return with status ``error``; a warning when the run answered after
+    the last of them, an error otherwise."""
+    last = max((e.position for e in f.error_returns), default=-1)
+    recovered = _answered_after(f, final, last) and f.status == "completed"
+    severity: Severity = "warning" if recovered else "error"
+    return [_tool_error_finding(e, severity, recovered) for e in f.error_returns]
+
+
+def _loop_finding(loop: ToolLoop, *, fatal: bool, hit_step_limit: bool) -> Finding:
+    if loop.pattern == "scattered" and not fatal:
+        severity: Literal["error", "warning", "info"] = "info"
+    else:
+        severity = "error" if fatal else "warning"
+    names = " → ".join(loop.tool_names)
+    what = {
+        "repeat": f"{names} called {loop.calls}× in a row with identical arguments",
+        "cycle": f"cycle {names} repeated {loop.count}× ({loop.calls} calls)",
+        "scattered": f"{names} called {loop.calls}× with identical arguments",
+    }[loop.pattern]
+    tail = " until the step limit" if fatal and hit_step_limit else ""
+    return Finding(
+        kind="tool_loop",
+        severity=severity,
+        summary=f"Tool loop: {what}{tail}",
+        step_id=loop.first_step_id,
+        tool_name=loop.tool_names[0] if loop.tool_names else None,
+        detail=f"arguments: {loop.arguments}; steps {loop.steps}, tokens {loop.tokens}, "
+        f"~{loop.seconds}s",
+    )
+
+
+def loop_findings(f: RunFacts, loops: list[ToolLoop], final: FinalAnswer | None) -> list[Finding]:
+    """A loop is fatal when it is never broken and the run hit its step limit or never answered;
+    hitting the step limit is reported on its own as ``max_steps``."""
+    hit_step_limit = f.effective_stop == "max_steps"
+    out = [
+        _loop_finding(
+            loop,
+            fatal=loop.reaches_end and (hit_step_limit or final is None),
+            hit_step_limit=hit_step_limit,
+        )
+        for loop in loops
+    ]
+    if hit_step_limit:
+        out.append(
+            Finding(
+                kind="max_steps",
+                severity="error",
+                summary=f"The run was stopped by its step limit after {len(f.steps)} steps",
+                step_id=f.last_step.id if f.last_step else None,
+            )
+        )
+    return out
+
+
+def pending_approvals(f: RunFacts) -> list[PendingToolCall]:
+    """The tool calls a run that stopped with ``requires_approval`` is waiting on."""
+    if f.effective_stop != "requires_approval" or f.cancelled:
+        return []
+    request = next((m for m in reversed(f.messages) if isinstance(m, ApprovalRequestMessage)), None)
+    if request is None:
+        return []
+    return [
+        PendingToolCall(
+            tool_name=call.name,
+            tool_call_id=call.tool_call_id,
+            arguments=excerpt(call.arguments, EXCERPT),
+            message_id=request.id,
+        )
+        for call in request.calls
+    ]
+
+
+def approval_findings(f: RunFacts, pending: list[PendingToolCall]) -> list[Finding]:
+    if f.effective_stop != "requires_approval" or f.cancelled:
+        return []
+    first = pending[0] if pending else None
+    return [
+        Finding(
+            kind="approval_pending",
+            severity="error",
+            summary=(
+                f"Waiting for approval of {first.tool_name}({first.arguments})"
+                if first
+                else "The run stopped to wait for a tool approval"
+            ),
+            message_id=first.message_id if first else None,
+            tool_call_id=first.tool_call_id if first else None,
+            tool_name=first.tool_name if first else None,
+            detail="Approve or deny it by sending an approval message to the agent; "
+            "the continuation runs as a new run.",
+        )
+    ]
+
+
+def tool_usage(f: RunFacts) -> list[ToolUsage]:
+    counts: Counter[str] = Counter(r.name for r in f.records)
+    errors: Counter[str] = Counter(e.tool_name for e in f.error_returns)
+    tools = [
+        ToolUsage(name=name, calls=count, errors=errors.get(name, 0))
+        for name, count in counts.most_common()
+    ]
+    tools += [ToolUsage(name=n, calls=0, errors=c) for n, c in errors.items() if n not in counts]
+    return tools
