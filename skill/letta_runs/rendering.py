@@ -99,7 +99,11 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # Markdown and prompts, not HTML; untrusted text goes through fence
+        # Markdown and prompts are not HTML (untrusted text goes through fence/data_block); HTML
+        # templates (``*.html.j2``) escape every value unless it is marked safe.
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), default_for_string=False, default=False
+        ),
     )
     env.filters["fence"] = _fence
     env.filters["data_block"] = _data_block

@@ -15,6 +15,7 @@ import click
 
 from .. import __version__
 from ._app import EXIT_CODES_EPILOG, CLIState, LettaRunsGroup, root_options
+from .report import report
 from .reports import REPORT_COMMANDS
 from .runs import runs
 from .serve import mcp_command, serve_command
@@ -48,6 +49,7 @@ cli.add_command(runs)
 cli.add_command(skill)
 cli.add_command(mcp_command)
 cli.add_command(serve_command)
+cli.add_command(report)
 for _command in REPORT_COMMANDS:
     cli.add_command(_command)
 
