@@ -20,13 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..diagnosis.engine import (
-    RunDiagnosis,
-    _step_durations,  # the engine's per-step estimate, shared
-    diagnose,
-)
+from ..diagnosis.engine import RunDiagnosis, diagnose
 from ..diagnosis.findings import clean_text, excerpt
 from ..diagnosis.loops import ToolCallRecord, normalize_arguments, tool_call_records
+from ..diagnosis.measurements import step_durations
 from ..evidence import Evidence
 from ..models import (
     ApprovalRequestMessage,
@@ -329,7 +326,7 @@ class _StepFacts(BaseModel):
 def _step_facts(
     ev: Evidence, by_step: dict[str, list[Message]], loop_steps: set[int]
 ) -> list[_StepFacts]:
-    seconds = {d.index: d.seconds for d in _step_durations(ev)}
+    seconds = {d.index: d.seconds for d in step_durations(ev)}
     facts: list[_StepFacts] = []
     cursor = 0.0
     for i, step in enumerate(ev.steps, start=1):
