@@ -5,7 +5,9 @@
 ...     runs = client.runs.list(limit=5).items
 
 Importing this package never imports LangChain, MCP or a web framework; those faces live in
-``letta_runs.langchain``, ``letta_runs.mcp_server`` and ``letta_runs.rest``.
+``letta_runs.langchain``, ``letta_runs.mcp_server`` and ``letta_runs.rest``. It does not import
+pydantic, httpx or the diagnosis engine either: the models, the clients and the engine load on
+first use, so ``letta-runs --help`` and every light command start fast.
 """
 
 from __future__ import annotations
@@ -32,14 +34,13 @@ from ._exceptions import (
     ServerError,
     ValidationError,
 )
-from .models import Message, Run, RunMetrics, Step, StreamEvent, Usage
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import AsyncRunsClient, RunsClient
     from .diagnosis import RunDiagnosis, diagnose
     from .evidence import Evidence
-
-__version__ = "0.1.0"
+    from .models import Message, Run, RunMetrics, Step, StreamEvent, Usage
 
 _LAZY = {
     "RunsClient": "._client",
@@ -47,6 +48,12 @@ _LAZY = {
     "Evidence": ".evidence",
     "RunDiagnosis": ".diagnosis",
     "diagnose": ".diagnosis",
+    "Message": ".models",
+    "Run": ".models",
+    "RunMetrics": ".models",
+    "Step": ".models",
+    "StreamEvent": ".models",
+    "Usage": ".models",
 }
 
 __all__ = [
@@ -83,7 +90,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The client and the diagnosis engine load on first use so `import letta_runs` stays cheap.
+    # The models, the clients and the diagnosis engine load on first use so that
+    # `import letta_runs` (and so every CLI command) stays cheap.
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'letta_runs' has no attribute {name!r}")

@@ -21,7 +21,6 @@ only send. Resource namespaces follow the official ``letta-client``::
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import json
 import logging
@@ -38,7 +37,6 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from . import __version__
 from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -67,6 +65,7 @@ from ._exceptions import (
 from ._pagination import AsyncPage, ListKind, PageSpec, SyncPage
 from ._retry import backoff_delay, is_retryable_exception, retry_delay, should_retry_response
 from ._streaming import AsyncRunStream, RunStream, StreamState
+from ._version import __version__
 from .models import (
     KNOWN_RUN_STATUSES,
     KNOWN_STOP_REASONS,
@@ -1046,6 +1045,8 @@ class AsyncRunsClient(BaseRunsClient):
                 transport=transport, timeout=self.timeout, verify=_tls_verify(self.base_url)
             )
         self._http = http_client
+        import asyncio  # here, not at module level: the sync client and the CLI do without it
+
         self._asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.runs = AsyncRuns(self)
 

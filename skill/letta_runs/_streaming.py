@@ -15,7 +15,6 @@ live in ``StreamState`` (no I/O); ``RunStream`` / ``AsyncRunStream`` only move b
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -526,6 +525,8 @@ class AsyncRunStream:
 
     async def _one_connection(self, outcome: list[str | None]) -> AsyncIterator[StreamEvent]:
         # Async generators cannot return a value, so the end reason goes into ``outcome``.
+        import asyncio  # here, not at module level: the sync stream and the CLI do without it
+
         state = self._state
         state.new_connection()
         try:

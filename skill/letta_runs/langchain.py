@@ -25,7 +25,12 @@ import weakref
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
-from langchain_core.tools import BaseTool, BaseToolkit, ToolException
+try:
+    from langchain_core.tools import BaseTool, BaseToolkit, ToolException
+except ModuleNotFoundError as exc:  # the base install has no LangChain: name the extra
+    from ._extras import missing_extra
+
+    raise missing_extra("langchain") from exc
 from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation
 
 from . import operations as catalog

@@ -212,7 +212,7 @@ def create_server(
         op = by_name.get(name)
         return op.args_model.model_json_schema() if op is not None else None
 
-    from . import __version__
+    from ._version import __version__
 
     return Server(
         SERVER_NAME,

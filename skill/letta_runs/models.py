@@ -83,9 +83,18 @@ UTCDateTime = Annotated[datetime, BeforeValidator(_utc)]
 
 
 class LettaModel(BaseModel):
-    """Base of every API model: unknown fields are kept and round-trip through ``model_dump``."""
+    """Base of every API model: unknown fields are kept and round-trip through ``model_dump``.
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    Letta names fields ``model_handle``, ``model_endpoint``, …: pydantic before 2.10 reserves the
+    ``model_`` prefix and would warn on every import, so the namespace guard is off (the
+    methods pydantic really defines are never shadowed by Letta's field names). Validators are
+    built on first use (``defer_build``): a command that reads one run does not pay for the
+    twenty other models.
+    """
+
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, protected_namespaces=(), defer_build=True
+    )
 
     def to_json_dict(self) -> dict[str, Any]:
         """The model as JSON-ready data, unknown fields included, ``None`` kept."""

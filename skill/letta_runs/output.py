@@ -3,19 +3,19 @@
 Agents read JSON; people read plain-text tables. Both come from the same data: every model turns
 into JSON-ready data with ``to_jsonable``, and a table is just a few columns of that data.
 No terminal library is needed: tables are fixed-width text, cells are shortened, and every list
-printed for a person is bounded.
+printed for a person is bounded. This module does not import pydantic: a value can only be a
+pydantic model once pydantic is loaded, so a command that prints only help never loads it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel
 
 __all__ = [
     "MAX_CELL_WIDTH",
@@ -36,7 +36,8 @@ def to_jsonable(value: Any) -> Any:
     >>> to_jsonable({"when": datetime(2026, 1, 1)})
     {'when': '2026-01-01T00:00:00'}
     """
-    if isinstance(value, BaseModel):
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
         to_json_dict = getattr(value, "to_json_dict", None)
         if callable(to_json_dict):
             return to_json_dict()

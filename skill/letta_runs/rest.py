@@ -205,7 +205,7 @@ def create_app(
         finally:
             await slot.aclose()
 
-    from . import __version__
+    from ._version import __version__
 
     app = FastAPI(
         title="letta-runs REST adapter",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ._app import EXIT_CODES_EPILOG, CLIState, LettaRunsGroup, root_options
 from .report import report
 from .reports import REPORT_COMMANDS

@@ -3,11 +3,14 @@
 
 Each calls one composite of ``letta_runs.composites`` (or reads bundle files written by
 ``export``) and prints the Markdown report on a terminal, JSON otherwise.
+
+The diagnosis engine, the composites, the templates (jinja2) and asyncio are imported inside
+the command that needs them, never at module level: ``letta-runs --help`` and ``runs get`` must
+not pay for them (``tests/unit/test_cli_startup.py`` guards this).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -15,21 +18,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .. import composites, rendering
 from .._exceptions import InvalidArgumentError, LettaRunsError
-from ..diagnosis.compare import compare_runs
-from ..diagnosis.engine import diagnose as diagnose_evidence
-from ..diagnosis.timeline import build_timeline
 from ..durations import parse_duration
-from ..evidence import Evidence, gather_evidence, load_bundle
-from ..models import StreamEvent
-from ..rendering import Detail
 from ._app import global_options, state_of
 from ._output import Output, output_options
 from .runs import _event_line
 
 if TYPE_CHECKING:
     from .._client import AsyncRunsClient
+    from ..evidence import Evidence
+    from ..models import StreamEvent
+    from ..rendering import Detail
 
 T = TypeVar("T")
 
@@ -57,6 +56,8 @@ BUNDLE = click.Path(exists=True, path_type=Path)
 
 def with_client(fn: Callable[[AsyncRunsClient], Awaitable[T]]) -> T:
     """Run ``fn(client)`` on a fresh async client built from the global options."""
+    import asyncio
+
     state = state_of(click.get_current_context())
 
     async def go() -> T:
@@ -98,6 +99,9 @@ def diagnose(
       letta-runs diagnose run-… --detail summary --json
       letta-runs diagnose run-… --bundle run.bundle.json
     """
+    from .. import composites, rendering
+    from ..diagnosis.engine import diagnose as diagnose_evidence
+
     if bundle is not None:
         diag = diagnose_evidence(_load(bundle, run_id), stuck_after=stuck_after)
     else:
@@ -111,6 +115,8 @@ def diagnose(
 
 def _load(bundle: Path, run_id: str) -> Evidence:
     """The evidence in ``bundle``, which must be about ``run_id``."""
+    from ..evidence import load_bundle
+
     try:
         ev = load_bundle(bundle)
     except LettaRunsError:
@@ -144,6 +150,9 @@ def timeline(out: Output, run_id: str, bundle: Path | None, full: bool, detail: 
     Example:
       letta-runs --demo timeline run-1bcd7407-1899-4bd3-9d6a-6058cfee7e69
     """
+    from .. import composites, rendering
+    from ..diagnosis.timeline import build_timeline
+
     if bundle is not None:
         result = build_timeline(_load(bundle, run_id), compact=not full)
     else:
@@ -195,6 +204,8 @@ def triage(
       letta-runs --demo triage --since 30d
       letta-runs triage --since 1h --agent-id agent-… --status failed --json
     """
+    from .. import composites, rendering
+
     kwargs: dict[str, Any] = {
         "since": timedelta(seconds=since),
         "agent_id": agent_id,
@@ -229,6 +240,8 @@ def stuck(out: Output, older_than: float, agent_id: str | None) -> None:
     Example:
       letta-runs --demo stuck --older-than 10m
     """
+    from .. import composites, rendering
+
     report = with_client(
         lambda c: composites.find_stuck_runs(c, older_than=older_than, agent_id=agent_id)
     )
@@ -252,6 +265,11 @@ def compare(
       letta-runs --demo compare run-69218f56-d739-427f-a971-333ece5c2cdc \\
           run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
+    import asyncio
+
+    from .. import rendering
+    from ..diagnosis.compare import compare_runs
+    from ..evidence import gather_evidence
 
     async def evidence(client: AsyncRunsClient, run_id: str, bundle: Path | None) -> Evidence:
         if bundle is not None:
@@ -299,6 +317,8 @@ def watch(
       letta-runs --demo watch run-5ab019dd-6498-4ae8-9c53-271145402d1b
     """
 
+    from .. import composites, rendering
+
     def on_event(event: StreamEvent) -> None:
         if event.kind != "ping":
             click.echo(_event_line(event), err=True)
@@ -343,6 +363,8 @@ def export(
     Example:
       letta-runs --demo export run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011 --output loop.json
     """
+    from .. import composites
+
     if json_flag:
         state_of(click.get_current_context()).json_errors = True
     bundle = with_client(
@@ -382,6 +404,10 @@ def analyze(run_id: str, bundle: Path | None, output: str | None, json_flag: boo
     Example:
       letta-runs --demo prompt analyze run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
+    from .. import rendering
+    from ..diagnosis.engine import diagnose as diagnose_evidence
+    from ..evidence import gather_evidence
+
     if bundle is not None:
         ev = _load(bundle, run_id)
     else:

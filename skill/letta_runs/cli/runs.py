@@ -1,18 +1,24 @@
-"""``letta-runs runs …``: one command per Runs API operation."""
+"""``letta-runs runs …``: one command per Runs API operation.
+
+The models are imported for type checking only: the client loads them (and pydantic) when a
+command runs, so ``--help`` stays fast (``tests/unit/test_cli_startup.py`` guards this).
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .._exceptions import InvalidArgumentError
-from ..models import Message, Run, Step, StreamEvent
 from ..output import dump_json, render_mapping, render_table, shorten, to_jsonable
 from ._app import global_options, state_of
 from ._output import Output, output_options
+
+if TYPE_CHECKING:
+    from ..models import Message, Run, Step, StreamEvent
 
 RUN_COLUMNS = ["id", "status", "stop_reason", "run_type", "background", "created_at", "agent_id"]
 STEP_COLUMNS = [

@@ -1,13 +1,15 @@
 """``letta-runs mcp`` and ``letta-runs serve``: the MCP and REST faces, started from the CLI.
 
 Both use the root group's settings (``--base-url``/``--demo``, key, project), so
-``letta-runs --demo mcp`` serves the embedded recorded runs.
+``letta-runs --demo mcp`` serves the embedded recorded runs. Without their extra installed
+they print the ``pip install`` hint and exit 2.
 """
 
 from __future__ import annotations
 
 import click
 
+from .._extras import require_extra
 from ._app import global_options, state_of
 
 
@@ -46,12 +48,9 @@ def mcp_command(
       letta-runs mcp                                   # stdio, for `claude mcp add … -- letta-runs mcp`
       letta-runs mcp --transport http --port 9090      # then register http://127.0.0.1:9090/mcp
     """
-    try:
-        from ..mcp_server import run_mcp
-    except ImportError as exc:
-        raise click.ClickException(
-            f"the MCP server needs the mcp extra: pip install 'letta-runs[mcp]' ({exc})"
-        ) from exc
+    require_extra("mcp")
+    from ..mcp_server import run_mcp
+
     state = state_of(ctx)
     run_mcp(
         transport="http" if transport == "http" else "stdio",
@@ -86,12 +85,9 @@ def serve_command(
     Example:
       letta-runs serve --port 8080 && curl http://127.0.0.1:8080/v1/runs/?limit=5
     """
-    try:
-        from ..rest import run_rest
-    except ImportError as exc:
-        raise click.ClickException(
-            f"the REST adapter needs the rest extra: pip install 'letta-runs[rest]' ({exc})"
-        ) from exc
+    require_extra("rest")
+    from ..rest import run_rest
+
     state = state_of(ctx)
     run_rest(
         host=host,
