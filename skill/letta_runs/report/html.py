@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .. import __version__
+from .._version import __version__
 from ..rendering import environment
 
 __all__ = ["page_assets", "render_page"]
