@@ -86,6 +86,8 @@ def test_an_approval_shows_the_requested_call() -> None:
     assert report.verdict == "awaiting_approval"
     assert [c.status for c in report.tool_calls] == ["approval requested"]
     assert report.waterfall.bars[0].label.startswith("1 · approval requested")
+    assert report.waterfall.bars[0].outcome == "open"
+    assert report.tool_call_count == 1
 
 
 def test_token_chart_has_a_point_per_step_and_the_window_when_it_matters() -> None:

@@ -16,7 +16,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -94,6 +93,7 @@ class RemedyView(BaseModel):
     call: str | None = None
     """The Letta call that carries it out (``POST /v1/…``), with its JSON body below."""
     body: str | None = None
+    note: str | None = None
 
 
 class StepRow(BaseModel):
@@ -300,13 +300,15 @@ def _loop_ranges(
     return bands, loop_steps
 
 
-def _outcome(step: Step, error: str | None, in_loop: bool) -> Outcome:
+def _outcome(step: Step, msgs: Sequence[Message], error: str | None, in_loop: bool) -> Outcome:
     if error:
         return "error"
     if in_loop:
         return "loop"
-    if step.status in ("pending", "cancelled"):
-        return "open"
+    if step.status in ("pending", "cancelled") or any(
+        isinstance(m, ApprovalRequestMessage) for m in msgs
+    ):
+        return "open"  # still running, interrupted, or waiting for a person
     return "ok"
 
 
@@ -343,7 +345,7 @@ def _step_facts(
                 step=step,
                 what=_step_what(step, msgs),
                 error=error,
-                outcome=_outcome(step, error, i in loop_steps),
+                outcome=_outcome(step, msgs, error, i in loop_steps),
                 start=start,
                 end=end,
             )
@@ -460,23 +462,20 @@ def _finding_rows(diag: RunDiagnosis, step_index: dict[str, int]) -> list[Findin
 
 
 def _remedies(diag: RunDiagnosis) -> list[RemedyView]:
-    """The diagnosis's remedies (``RunDiagnosis.remedies``), each with its Letta call if any."""
+    """The diagnosis's remedies, each with the Letta call that carries it out, if any."""
     out: list[RemedyView] = []
-    for item in getattr(diag, "remedies", None) or []:
-        data: dict[str, Any] = item.model_dump() if isinstance(item, BaseModel) else dict(item)
-        api = data.get("api") or None
-        call = body = None
-        if isinstance(api, dict) and api.get("method") and api.get("path"):
-            call = f"{api['method']} {api['path']}"
-            if api.get("body") is not None:
-                body = json.dumps(api["body"], indent=2, ensure_ascii=False)
+    for remedy in diag.remedies:
+        api = remedy.api
         out.append(
             RemedyView(
-                kind=data.get("kind"),
-                summary=str(data.get("summary") or ""),
-                detail=data.get("detail"),
-                call=call,
-                body=body,
+                kind=remedy.kind,
+                summary=remedy.summary,
+                detail=remedy.detail,
+                call=f"{api.method} {api.path}" if api else None,
+                body=json.dumps(api.body, indent=2, ensure_ascii=False)
+                if api and api.body is not None
+                else None,
+                note=api.note if api else None,
             )
         )
     return out
@@ -900,7 +899,7 @@ def build_run_report(
         root_cause=root,
         remedies=_remedies(diag),
         next_steps=list(diag.next_steps),
-        figures=_figures(diag, len(records), tool_errors),
+        figures=_figures(diag, sum(c.count for c in tool_rows), tool_errors),
         findings=findings,
         waterfall=chart,
         waterfall_summary=wf_summary,
@@ -913,7 +912,7 @@ def build_run_report(
         models=models,
         compactions=[f"step {s}: {label}" for s, label in compactions],
         tool_calls=tool_rows,
-        tool_call_count=len(records),
+        tool_call_count=sum(c.count for c in tool_rows),
         transcript=transcript,
         transcript_note=transcript_note,
         limitations=limitations,
