@@ -15,6 +15,10 @@ only send. Resource namespaces follow the official ``letta-client``::
     client.runs.trace.retrieve(id)   GET  /v1/runs/{id}/trace
     client.runs.stream(id)           POST /v1/runs/{id}/stream  (RunStream of StreamEvent)
 
+Reads across runs (``letta_runs._bulk``): ``client.messages.list()`` (every agent),
+``client.agents.messages.list(agent_id)``, ``client.agents.retrieve(agent_id)`` and
+``client.steps.list(start_date=…)``.
+
 >>> with RunsClient(base_url="demo") as client:
 ...     failed = [run.id for run in client.runs.list(statuses=["failed"])]
 """
@@ -37,6 +41,14 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
+from ._bulk import (
+    Agents,
+    AllMessages,
+    AsyncAgents,
+    AsyncAllMessages,
+    AsyncSteps,
+    Steps,
+)
 from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -543,6 +555,17 @@ class BaseRunsClient:
                     f"the cursor of {call.what} was not found for run {run}: {text}",
                     "pass an id taken from this run's own list as before/after",
                 )
+            if cursor_problem:
+                return (
+                    f"the cursor of {call.what} was not found: {text}",
+                    "pass an id taken from a page of the same list as before/after",
+                )
+            if call.what.startswith("agents.") and "agent not found" in lowered:
+                agent = call.path.split("/")[3]
+                return (
+                    f"agent {agent} not found on {where}",
+                    f"check the id, {ENV_BASE_URL}, or the project header",
+                )
             if run:
                 return (
                     f"run {run} not found on {where}",
@@ -631,7 +654,7 @@ class BaseRunsClient:
 
     def _page_spec(self, call: _Call, kind: ListKind) -> PageSpec[Any]:
         parse: Callable[[dict[str, Any]], Any]
-        if kind == "messages":
+        if kind in ("messages", "bulk_messages"):
             parse = parse_message
         elif kind == "steps":
             parse = lambda raw: self._model(Step, raw, call)  # noqa: E731
@@ -727,6 +750,9 @@ class RunsClient(BaseRunsClient):
         self._http = http_client
         self._sleep: Callable[[float], None] = time.sleep
         self.runs = Runs(self)
+        self.messages = AllMessages(self)
+        self.agents = Agents(self)
+        self.steps = Steps(self)
 
     def close(self) -> None:
         if self._owns_http:
@@ -1049,6 +1075,9 @@ class AsyncRunsClient(BaseRunsClient):
 
         self._asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.runs = AsyncRuns(self)
+        self.messages = AsyncAllMessages(self)
+        self.agents = AsyncAgents(self)
+        self.steps = AsyncSteps(self)
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from ._demo_bulk import BulkIndex
 from .models import KNOWN_RUN_STATUSES, KNOWN_STOP_REASONS
 
 __all__ = [
@@ -265,8 +266,23 @@ class _ReplayStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 class DemoServer:
     """Answers Runs API requests from bundles, with Letta 0.16.8's semantics."""
 
-    def __init__(self, bundles: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        bundles: tuple[dict[str, Any], ...] | list[dict[str, Any]],
+        *,
+        steps_bulk: bool = False,
+    ) -> None:
         self.bundles = {b["run"]["id"]: b for b in bundles}
+        self._steps_bulk = steps_bulk
+        self._bulk_index: BulkIndex | None = None
+        self._runs_sorted: dict[bool, list[dict[str, Any]]] = {}
+
+    @property
+    def bulk(self) -> BulkIndex:
+        """The bulk lists (built on first use)."""
+        if self._bulk_index is None:
+            self._bulk_index = BulkIndex(list(self.bundles.values()), steps_bulk=self._steps_bulk)
+        return self._bulk_index
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -279,6 +295,9 @@ class DemoServer:
             return self._list(query)
         if path == "/v1/runs/active":
             return self._active(query)
+        bulk = self._bulk_route(request.method, path, query)
+        if bulk is not None:
+            return bulk
         match = re.fullmatch(r"/v1/runs/([^/]+)(?:/([a-z]+))?", path)
         if match is None:
             return _json(404, {"detail": "Not Found"})
@@ -310,13 +329,35 @@ class DemoServer:
             return self._stream(bundle, request)
         return _json(404, {"detail": "Not Found"})
 
+    def _bulk_route(
+        self, method: str, path: str, query: dict[str, list[str]]
+    ) -> httpx.Response | None:
+        if path in ("/v1/messages/", "/v1/steps/"):
+            if method != "GET":
+                return _json(405, {"detail": "Method Not Allowed"})
+            if path == "/v1/steps/":
+                return self.bulk.list_steps(query)
+            return self.bulk.messages(query, None)
+        match = re.fullmatch(r"/v1/agents/([^/]+)(/messages)?", path)
+        if match is None:
+            return None
+        if method != "GET":
+            return _json(405, {"detail": "the embedded demo data is read-only"})
+        if match.group(2):
+            return self.bulk.messages(query, match.group(1))
+        return self.bulk.agent(match.group(1))
+
     # -- runs list
 
     def _sorted_runs(self, ascending: bool) -> list[dict[str, Any]]:
-        runs = [b["run"] for b in self.bundles.values()]
-        return sorted(
-            runs, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=not ascending
-        )
+        cached = self._runs_sorted.get(ascending)
+        if cached is None:
+            runs = [b["run"] for b in self.bundles.values()]
+            cached = sorted(
+                runs, key=lambda r: (r.get("created_at") or "", r["id"]), reverse=not ascending
+            )
+            self._runs_sorted[ascending] = cached
+        return cached
 
     def _list(self, query: dict[str, list[str]]) -> httpx.Response:
         one = {k: v[-1] for k, v in query.items()}

@@ -9,7 +9,12 @@ two of them:
   earlier, whatever the order; ``limit`` counts *internal* messages, one of which can expand to
   several items sharing an ``id`` (reasoning + tool call + assistant). A page may hold more items
   than ``limit``, so the walk ends when a page brings nothing new, not when it is short.
-* **steps** (``/v1/runs/{id}/steps``, default ``desc``): ``after=<last id>`` is the next page.
+* **steps** (``/v1/runs/{id}/steps``, default ``desc``, and ``/v1/steps/`` where it works):
+  ``after=<last id>`` is the next page.
+* **bulk messages** (``/v1/messages/`` and ``/v1/agents/{id}/messages``, default ``desc``): a page
+  always comes back oldest → newest whatever ``order`` says; ``order=desc`` picks the newest
+  ``limit`` internal messages. Paging back in time is ``before=<first (oldest) id of the page>``,
+  forward (``asc``) is ``after=<last id>``. Iterating yields items in the order asked for.
 
 Iterating a page walks every following page, never yielding the same item twice.
 """
@@ -33,7 +38,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-ListKind = Literal["runs", "messages", "steps"]
+ListKind = Literal["runs", "messages", "steps", "bulk_messages"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class PageSpec(Generic[T]):
 
 def item_key(kind: ListKind, raw: dict[str, Any]) -> Hashable:
     """Identity of one item: messages share ids across their parts, so add type and otid."""
-    if kind == "messages":
+    if kind in ("messages", "bulk_messages"):
         return (raw.get("id"), raw.get("message_type"), raw.get("otid"))
     return raw.get("id")
 
@@ -83,6 +88,16 @@ def next_page_params(
         out["after"] = last
         return out
     # messages: a short page proves nothing (filters, shared ids); walk until nothing new.
+    if kind == "bulk_messages":
+        # The page is ascending whatever the order: its first item is the oldest.
+        if params.get("order", "desc") == "desc":
+            first = raw_items[0].get("id")
+            if not isinstance(first, str):
+                return None
+            out["before"] = first
+        else:
+            out["after"] = last
+        return out
     if params.get("order") == "desc":
         out["before"] = last
     else:
@@ -97,10 +112,11 @@ def last_item_probe_params(kind: ListKind, params: dict[str, Any]) -> dict[str, 
     reach; a page that already holds it is the end. ``None`` for runs and steps, whose short
     page already proves the end.
     """
-    if kind != "messages":
+    if kind not in ("messages", "bulk_messages"):
         return None
     out = dict(params)
-    out["order"] = "asc" if params.get("order") == "desc" else "desc"
+    default = "desc" if kind == "bulk_messages" else "asc"
+    out["order"] = "asc" if params.get("order", default) == "desc" else "desc"
     out["limit"] = 1
     return out
 
@@ -126,6 +142,14 @@ class _PageBase(Generic[T]):
 
     def _next_params(self) -> dict[str, Any] | None:
         return next_page_params(self._spec.kind, self._params, self._raw)
+
+    def _walk_order(self) -> list[tuple[dict[str, Any], T]]:
+        """This page's items in the order a walk yields them: a bulk ``desc`` walk goes back in
+        time, so its ascending pages are read from the end."""
+        pairs = list(zip(self._raw, self.items, strict=True))
+        if self._spec.kind == "bulk_messages" and self._params.get("order", "desc") == "desc":
+            pairs.reverse()
+        return pairs
 
     def has_next_page(self) -> bool:
         """True when another request might bring more items (messages: until proven empty)."""
@@ -188,7 +212,7 @@ class SyncPage(_PageBase[T]):
             return
         for page in self.iter_pages():
             new = 0
-            for raw, item in zip(page._raw, page.items, strict=True):
+            for raw, item in page._walk_order():
                 key = item_key(self._spec.kind, raw)
                 if key in seen:
                     continue
@@ -252,7 +276,7 @@ class AsyncPage(_PageBase[T]):
             return
         async for page in self.iter_pages():
             new = 0
-            for raw, item in zip(page._raw, page.items, strict=True):
+            for raw, item in page._walk_order():
                 key = item_key(self._spec.kind, raw)
                 if key in seen:
                     continue

@@ -145,6 +145,18 @@ class Run(LettaModel):
         return str(err)
 
 
+class Agent(LettaModel):
+    """An agent as ``GET /v1/agents/{id}`` returns it; only the fields letta-runs reads are typed.
+
+    ``agent_type`` decides how Letta renders the agent's text: as ``assistant_message`` for a
+    ``letta_v1_agent``, as ``reasoning_message`` for the other types.
+    """
+
+    id: str
+    name: str | None = None
+    agent_type: str | None = None
+
+
 class Step(LettaModel):
     """One agent step: one LLM call and the tool calls it made (``/v1/runs/{id}/steps``)."""
 

@@ -1,0 +1,443 @@
+"""Evidence for a window of runs, read with the bulk lists instead of run by run.
+
+``read_window`` walks up to three lists newest → oldest together — runs (``/v1/runs/``, 1,000 a
+page), messages (``/v1/messages/``, or the agent's own list when the window is one agent's) and,
+where the server's ``/v1/steps/`` works, steps — and yields each run of the window with the
+messages (and steps) that belong to it, newest run first. Memory holds only the runs whose items
+are still arriving, never the whole window.
+
+When is a run's part of a list complete? Both lists are in the server's insertion order, and a
+run's items are all written after the run was created. A run that *completed* wrote all its items
+before its ``completed_at`` (Letta finalises a run after its agent loop returns), so once a walk
+has passed an item of a completed run R' whose ``completed_at`` is earlier than ``R.created_at``,
+nothing further down the list can belong to R. Cancelled runs (their tool keeps writing) and runs
+waiting on an approval are not used as such landmarks. This rule is pinned against the real
+server in the integration suite.
+
+A run's bulk messages stand in for ``GET /v1/runs/{id}/messages`` only where the server renders
+them the same way: the all-agents list renders text as ``assistant_message`` for every agent, the
+run's list only for a ``letta_v1_agent`` (so each agent's type is read once), and the run's list
+applies the run's ``include_return_message_types`` (applied here too). Whatever is not proven is
+handed back without bulk messages, with the reason, and the caller reads it per run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._exceptions import LettaRunsError, NotSupportedError
+from .models import Message, Run, Step, ToolReturnMessage
+
+if TYPE_CHECKING:
+    from ._client import AsyncRunsClient
+    from ._pagination import AsyncPage
+
+__all__ = [
+    "LANDMARK_MARGIN",
+    "MESSAGES_PAGE",
+    "RUNS_PAGE",
+    "STEPS_PAGE",
+    "WindowRead",
+    "WindowRun",
+    "read_window",
+]
+
+RUNS_PAGE = 1000
+"""The server's cap for ``/v1/runs/``."""
+MESSAGES_PAGE = 2000
+"""Internal messages per bulk page (the server has no cap; about 1–2 MB of JSON)."""
+STEPS_PAGE = 1000
+LANDMARK_MARGIN = timedelta(seconds=1)
+"""Clock slack between a landmark's ``completed_at`` and a run's ``created_at``."""
+GIVE_UP_PAGES = 3
+GIVE_UP_LAG = timedelta(minutes=30)
+"""A walk that has read this many pages whose newest item is this much older than a run, and
+still met no landmark for it, stops waiting: the run is handed back to be read per run."""
+V1_AGENT = "letta_v1_agent"
+ASSISTANT_TOOL = "send_message"
+ACTIVE_EXAMPLES = 20
+
+T = TypeVar("T", Message, Step)
+
+
+@dataclass
+class WindowRun:
+    """One finished run of the window and what the bulk lists hold about it.
+
+    ``messages`` / ``steps`` are oldest first, or ``None`` when the bulk lists cannot stand in for
+    the run's own list; ``per_run_reason`` then says why, and the caller reads them per run.
+    """
+
+    run: Run
+    messages: list[Message] | None
+    steps: list[Step] | None
+    per_run_reason: str | None = None
+
+
+@dataclass
+class WindowRead:
+    """What ``read_window`` saw (filled in while it walks)."""
+
+    since: datetime | None
+    agent_id: str | None
+    statuses: list[str] | None
+    limit: int | None
+    listed: int = 0
+    """Runs created in the window, every status."""
+    finished: int = 0
+    """Runs yielded (finished, in the statuses asked for)."""
+    active: int = 0
+    active_examples: list[Run] = field(default_factory=list)
+    other_statuses: Counter[str] = field(default_factory=Counter)
+    newest: Run | None = None
+    """The newest run of the runs list (inside the window or not)."""
+    truncated: bool = False
+    requests: Counter[str] = field(default_factory=Counter)
+    steps_bulk: bool | None = None
+    """Whether ``/v1/steps/`` served the window's steps (``False``: broken or not asked)."""
+    errors: list[str] = field(default_factory=list)
+
+
+class _Walk(Generic[T]):
+    """One bulk list walked newest → oldest; items are kept per run until the run is done."""
+
+    def __init__(self, name: str, first: Callable[[], Awaitable[AsyncPage[T]]]) -> None:
+        self.name = name
+        self._first: Callable[[], Awaitable[AsyncPage[T]]] | None = first
+        self._page: AsyncPage[T] | None = None
+        self.done = False
+        self.failed: str | None = None
+        self.watermark: datetime | None = None
+        """Every item not read yet was written before this time (``None``: not known yet)."""
+        self.oldest_date: datetime | None = None
+        self.page_dates: list[datetime] = []
+        """The newest item date of each page read."""
+        self.items: dict[str, list[T]] = {}
+        self.requests = 0
+
+    async def next_page(self) -> list[T]:
+        """The next page's items, newest first (an ascending bulk page read from its end)."""
+        try:
+            if self._first is not None:
+                first, self._first = self._first, None
+                self.requests += 1
+                self._page = await first()
+            elif self._page is not None and self._page.has_next_page():
+                self.requests += 1
+                self._page = await self._page.next_page()
+            else:
+                self._page = None
+        except NotSupportedError:
+            raise
+        except LettaRunsError as exc:
+            self.done, self.failed = True, exc.message
+            return []
+        if self._page is None or not self._page.items:
+            self.done = True
+            return []
+        items = self._page.items
+        return items if self.name == "steps" else list(reversed(items))
+
+    def complete_for(self, run: Run) -> bool:
+        if self.done:
+            return self.failed is None
+        return (
+            run.created_at is not None
+            and self.watermark is not None
+            and self.watermark + LANDMARK_MARGIN < run.created_at
+        )
+
+    def gave_up_on(self, run: Run) -> bool:
+        if run.created_at is None:
+            return True
+        limit = run.created_at - GIVE_UP_LAG
+        return sum(1 for d in self.page_dates if d < limit) >= GIVE_UP_PAGES
+
+
+def _landmark(run: Run) -> datetime | None:
+    """When every item of ``run`` had been written, if the run says so."""
+    if (
+        run.status == "completed"
+        and run.completed_at is not None
+        and run.stop_reason not in ("requires_approval", "cancelled")
+    ):
+        return run.completed_at
+    return None
+
+
+def _item_date(item: Any) -> datetime | None:
+    date = getattr(item, "date", None)
+    return date if isinstance(date, datetime) else None
+
+
+async def read_window(
+    client: AsyncRunsClient,
+    *,
+    since: datetime | None,
+    agent_id: str | None = None,
+    statuses: list[str] | None = None,
+    limit: int | None = None,
+    stats: WindowRead | None = None,
+    read_steps: bool = True,
+    messages_page: int = MESSAGES_PAGE,
+    steps_page: int = STEPS_PAGE,
+) -> AsyncIterator[WindowRun]:
+    """Every finished run created at or after ``since`` (all runs when ``None``), newest first,
+    with its bulk messages and steps.
+
+    Runs still ``created``/``running`` are counted in ``stats.active`` and not yielded;
+    ``statuses`` keeps only runs in those statuses (the others are counted in
+    ``stats.other_statuses``); ``limit`` stops after that many runs of the window
+    (``stats.truncated``). ``read_steps=False`` skips ``/v1/steps/``.
+
+    >>> async for item in read_window(client, since=now - timedelta(days=1)):   # doctest: +SKIP
+    ...     item.run.id, len(item.messages or [])
+    """
+    stats = stats or WindowRead(since=since, agent_id=agent_id, statuses=statuses, limit=limit)
+
+    async def first_messages() -> AsyncPage[Message]:
+        if agent_id is not None:
+            return await client.agents.messages.list(agent_id, limit=messages_page)
+        return await client.messages.list(limit=messages_page)
+
+    async def first_steps() -> AsyncPage[Step]:
+        start = since - LANDMARK_MARGIN if since is not None else None
+        return await client.steps.list(
+            start_date=start, agent_id=agent_id, limit=steps_page, order="desc"
+        )
+
+    reader = _WindowReader(client, stats, since=since, statuses=statuses, limit=limit)
+    reader.messages = _Walk("messages", first_messages)
+    if read_steps and client.steps.supported is not False:
+        reader.steps = _Walk("steps", first_steps)
+    else:
+        stats.steps_bulk = False
+    async for item in reader.read():
+        yield item
+
+
+class _WindowReader:
+    def __init__(
+        self,
+        client: AsyncRunsClient,
+        stats: WindowRead,
+        *,
+        since: datetime | None,
+        statuses: list[str] | None,
+        limit: int | None,
+    ) -> None:
+        self.client = client
+        self.stats = stats
+        self.since = since
+        self.wanted = set(statuses) if statuses else None
+        self.limit = limit
+        self.messages: _Walk[Message] | None = None
+        self.steps: _Walk[Step] | None = None
+        self.pending: list[Run] = []  # newest first
+        self.pending_ids: set[str] = set()
+        self.landmarks: dict[str, datetime] = {}
+        self.runs_page: AsyncPage[Run] | None = None
+        self.runs_done = False
+        self.oldest_listed: datetime | None = None
+        self.agent_types: dict[str, str | None] = {}
+
+    # -- runs
+
+    async def _more_runs(self) -> None:
+        if self.runs_page is None:
+            self.runs_page = await self.client.runs.list(
+                agent_id=self.stats.agent_id, limit=RUNS_PAGE
+            )
+            self.stats.requests["runs"] += 1
+        elif self.runs_page.has_next_page():
+            self.runs_page = await self.runs_page.next_page()
+            self.stats.requests["runs"] += 1
+        else:
+            self.runs_page = None
+        if self.runs_page is None or not self.runs_page.items:
+            self.runs_done = True
+            return
+        for run in self.runs_page.items:
+            self._take(run)
+        if self.runs_done:
+            self._forget_unclaimed()
+
+    def _take(self, run: Run) -> None:
+        stats = self.stats
+        if stats.newest is None:
+            stats.newest = run
+        landmark = _landmark(run)
+        if landmark is not None:
+            self.landmarks[run.id] = landmark
+        if run.created_at is not None:
+            self.oldest_listed = run.created_at
+        if self.runs_done:
+            return  # past the window: only a landmark
+        if self.since is not None and run.created_at is not None and run.created_at < self.since:
+            self.runs_done = True
+            return
+        if self.limit is not None and stats.listed >= self.limit:
+            stats.truncated = self.runs_done = True
+            return
+        stats.listed += 1
+        if not run.is_terminal:
+            stats.active += 1
+            if len(stats.active_examples) < ACTIVE_EXAMPLES:
+                stats.active_examples.append(run)
+            return
+        if self.wanted is not None and run.status not in self.wanted:
+            stats.other_statuses[run.status or "unknown"] += 1
+            return
+        self.pending.append(run)
+        self.pending_ids.add(run.id)
+
+    def _forget_unclaimed(self) -> None:
+        for walk in (self.messages, self.steps):
+            if walk is not None:
+                for run_id in [r for r in walk.items if r not in self.pending_ids]:
+                    del walk.items[run_id]
+
+    # -- walks
+
+    async def _advance(self, walk: _Walk[Any]) -> None:
+        before = walk.requests
+        try:
+            items = await walk.next_page()
+        finally:
+            self.stats.requests[walk.name] += walk.requests - before
+        newest: datetime | None = None
+        for item in items:
+            date = _item_date(item)
+            if date is not None:
+                newest = date if newest is None or date > newest else newest
+                if walk.oldest_date is None or date < walk.oldest_date:
+                    walk.oldest_date = date
+            run_id = item.run_id
+            if not run_id:
+                continue
+            landmark = self.landmarks.get(run_id)
+            if landmark is not None and (walk.watermark is None or landmark < walk.watermark):
+                walk.watermark = landmark
+            if run_id in self.pending_ids or not self.runs_done:
+                walk.items.setdefault(run_id, []).append(item)
+        if newest is not None:
+            walk.page_dates.append(newest)
+        if not self.runs_done:
+            return
+        for run_id in [r for r in walk.items if r not in self.pending_ids]:
+            del walk.items[run_id]
+
+    def _behind(self, run: Run) -> _Walk[Any] | None:
+        for walk in (self.messages, self.steps):
+            if walk is None or walk.done:
+                continue
+            if not walk.complete_for(run) and not walk.gave_up_on(run):
+                return walk
+        return None
+
+    def _runs_lag(self, walk: _Walk[Any]) -> bool:
+        """The walk reads items that may belong to runs the runs list has not reached yet."""
+        if self.runs_done:
+            return False
+        if self.oldest_listed is None or walk.oldest_date is None:
+            return self.oldest_listed is None
+        return walk.oldest_date <= self.oldest_listed
+
+    async def read(self) -> AsyncIterator[WindowRun]:
+        await self._more_runs()
+        if self.steps is not None:
+            try:
+                await self._advance(self.steps)
+                self.stats.steps_bulk = True
+            except NotSupportedError:
+                self.stats.steps_bulk = False
+                self.steps = None
+        while True:
+            if not self.pending:
+                if self.runs_done:
+                    break
+                await self._more_runs()
+                continue
+            head = self.pending[0]
+            walk = self._behind(head)
+            if walk is None:
+                self.pending.pop(0)
+                self.pending_ids.discard(head.id)
+                yield await self._finish(head)
+                continue
+            if self._runs_lag(walk):
+                await self._more_runs()
+            else:
+                await self._advance(walk)
+        for walk in (self.messages, self.steps):
+            if walk is not None and walk.failed:
+                self.stats.errors.append(f"the bulk {walk.name} list failed: {walk.failed}")
+
+    async def _finish(self, run: Run) -> WindowRun:
+        self.stats.finished += 1
+        reasons: list[str] = []
+        messages = self._collect(self.messages, run, reasons)
+        steps = self._collect(self.steps, run, reasons) if self.steps is not None else None
+        if messages is not None:
+            why = await self._renders_differently(run, messages)
+            if why:
+                messages = None
+                reasons.append(why)
+            else:
+                messages = _apply_request_filter(run, messages)
+        return WindowRun(
+            run=run,
+            messages=messages,
+            steps=steps,
+            per_run_reason="; ".join(reasons) or None,
+        )
+
+    @staticmethod
+    def _collect(walk: _Walk[T] | None, run: Run, reasons: list[str]) -> list[T] | None:
+        if walk is None:
+            reasons.append("no bulk messages list")
+            return None
+        items = walk.items.pop(run.id, [])
+        if not walk.complete_for(run):
+            reasons.append(
+                f"the bulk {walk.name} list failed"
+                if walk.failed
+                else f"its {walk.name} were not proven complete in the bulk list"
+            )
+            return None
+        items.reverse()  # the walk read newest first
+        return items
+
+    async def _renders_differently(self, run: Run, messages: list[Message]) -> str | None:
+        if any(isinstance(m, ToolReturnMessage) and m.name == ASSISTANT_TOOL for m in messages):
+            return f"its {ASSISTANT_TOOL} returns may be hidden differently in its own list"
+        if self.stats.agent_id is not None or run.agent_id is None:
+            return None  # the agent's own list renders like the run's
+        agent_type = await self._agent_type(run.agent_id)
+        if agent_type != V1_AGENT:
+            return f"its agent is {agent_type or 'of unknown type'}, whose text renders differently"
+        return None
+
+    async def _agent_type(self, agent_id: str) -> str | None:
+        if agent_id not in self.agent_types:
+            self.stats.requests["agents"] += 1
+            try:
+                self.agent_types[agent_id] = (
+                    await self.client.agents.retrieve(agent_id)
+                ).agent_type
+            except LettaRunsError:
+                self.agent_types[agent_id] = None
+        return self.agent_types[agent_id]
+
+
+def _apply_request_filter(run: Run, messages: list[Message]) -> list[Message]:
+    """What ``GET /v1/runs/{id}/messages`` leaves out: the types the run's request excluded."""
+    types = (run.request_config or {}).get("include_return_message_types")
+    if not types:
+        return messages
+    keep = set(types)
+    return [m for m in messages if m.message_type in keep]
