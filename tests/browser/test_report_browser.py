@@ -10,7 +10,10 @@ light and dark into ``tests/browser/artifacts/``.
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,3 +243,62 @@ def test_artefacts_folder_is_ignored_by_git() -> None:
     ignore = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().splitlines()
     assert "tests/browser/artifacts/" in ignore
     assert list(itertools.islice(ARTIFACTS.parent.glob("*.py"), 1))
+
+
+def test_triage_page_charts_every_problem_and_links_to_run_reports(
+    browser: Any, tmp_path: Path
+) -> None:
+    # In a child process: Playwright's sync API holds this thread's event loop.
+    page_path = tmp_path / "fleet.html"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "letta_runs",
+            "--demo",
+            "report",
+            "--triage",
+            "--since",
+            "3650d",
+            "-o",
+            str(page_path),
+            "--with-runs",
+            str(tmp_path / "runs"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "LETTA_BASE_URL"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    problems = int(re.findall(r'"problems": (\d+)', result.stdout)[0])
+    page = browser.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(page_path.as_uri())
+        assert errors == [] and requests == [page_path.as_uri()]
+        assert page.locator("#headline [data-problems]").get_attribute("data-problems") == str(
+            problems
+        )
+        segments = page.locator("svg.histogram rect.seg")
+        counts = [int(segments.nth(i).get_attribute("data-count")) for i in range(segments.count())]
+        assert sum(counts) == problems
+        page.screenshot(path=str(ARTIFACTS / "fleet-light.png"), full_page=True)
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(ARTIFACTS / "fleet-dark.png"), full_page=True)
+        # Follow the first example to its report, and come back.
+        page.locator("a.runlink").first.click()
+        page.wait_for_load_state()
+        assert page.url.startswith((tmp_path / "runs").as_uri())
+        assert page.locator("#headline [data-verdict]").count() == 1
+        page.get_by_role("link", name="back to the triage").click()
+        page.wait_for_load_state()
+        assert page.url == page_path.as_uri()
+        assert errors == []
+    finally:
+        page.close()

@@ -5,21 +5,31 @@ The browser checks (a real Chromium) are in ``tests/browser``; these read the mo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import html as html_lib
 import itertools
 import json
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from letta_runs import AsyncRunsClient
 from letta_runs.cli import cli
+from letta_runs.composites import triage_runs
 from letta_runs.diagnosis import diagnose
+from letta_runs.diagnosis.triage import TriageReport
 from letta_runs.evidence import load_bundle
-from letta_runs.report import build_run_report, render_run_report
+from letta_runs.report import (
+    build_fleet_report,
+    build_run_report,
+    render_fleet_report,
+    render_run_report,
+)
 from letta_runs.report.charts import StepSpan, nice_ticks, token_chart, waterfall
 
 from tests.report_runs import DEMO, HOSTILE, RECORDED, long_run, planted
@@ -256,3 +266,74 @@ def test_hostile_payload_reaches_every_kind_of_content() -> None:
     ev = planted(TOOL_ERROR)
     texts = [getattr(m, "text", "") for m in ev.messages]
     assert sum(HOSTILE[:20] in t for t in texts) >= 3
+
+
+# --- the triage page -------------------------------------------------------------------------
+
+
+def _demo_triage(since_days: float = 3650) -> TriageReport:
+    async def go() -> TriageReport:
+        async with AsyncRunsClient(base_url="demo") as client:
+            return await triage_runs(client, since=timedelta(days=since_days))
+
+    return asyncio.run(go())
+
+
+def test_fleet_chart_counts_every_problem_once_by_root_cause() -> None:
+    triage = _demo_triage()
+    fleet = build_fleet_report(triage)
+    assert fleet.chart is not None
+    segments = [seg for col in fleet.chart.columns for seg in col.segments]
+    assert sum(seg[3] for seg in segments) == triage.problems
+    per_cause: dict[str, int] = {}
+    for seg in segments:
+        per_cause[seg[0]] = per_cause.get(seg[0], 0) + seg[3]
+    assert per_cause == {g.key: g.count for g in triage.by_root_cause}
+    tallest = max(col.total for col in fleet.chart.columns)
+    top_tick = float(fleet.chart.y_ticks[-1].label)
+    assert top_tick >= tallest  # the axis covers the tallest column
+    assert [g.key for g in fleet.root_causes] == [g.key for g in triage.by_root_cause]
+
+
+def test_fleet_times_stay_out_of_the_triage_json() -> None:
+    triage = _demo_triage()
+    assert len(triage.problem_times) == triage.problems
+    assert "problem_times" not in triage.model_dump(mode="json")
+
+
+def test_fleet_page_links_examples_only_when_their_report_exists() -> None:
+    triage = _demo_triage()
+    first = triage.by_root_cause[0].examples[0]
+    html = render_fleet_report(triage, run_links={first: f"runs/{first}.html"})
+    assert f'href="runs/{first}.html"' in html
+    assert html.count('class="runlink"') == 1
+    other = triage.by_root_cause[1].examples[0]
+    assert f"letta-runs report {other} -o {other}.html" in html
+
+
+def test_cli_writes_the_triage_page_with_linked_run_reports(tmp_path: Path) -> None:
+    page = tmp_path / "fleet.html"
+    code, stdout, stderr = _demo_cli(
+        "report",
+        "--triage",
+        "--since",
+        "3650d",
+        "-o",
+        str(page),
+        "--with-runs",
+        str(tmp_path / "runs"),
+    )
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    reports = [Path(p) for p in summary["run_reports"]]
+    assert reports and all(p.exists() for p in reports)
+    html = page.read_text()
+    for p in reports:
+        assert f'href="runs/{p.name}"' in html
+        assert 'href="../fleet.html"' in p.read_text()  # and back
+
+
+def test_cli_triage_options_are_checked() -> None:
+    assert _demo_cli("report", LOOP_RUN, "--triage")[0] == 2
+    assert _demo_cli("report", "--triage", "--with-runs", "x")[0] == 2  # needs -o
+    assert _demo_cli("report", LOOP_RUN, "--with-runs", "x")[0] == 2  # needs --triage

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 EXAMPLES_PER_GROUP = 3
+PROBLEM_TIMES_CAP = 100_000
 
 
 class TriageGroup(BaseModel):
@@ -53,6 +54,9 @@ class TriageReport(BaseModel):
     errors: list[str] = Field(default_factory=list)
     truncated: bool = False
     next_steps: list[str] = Field(default_factory=list)
+    problem_times: list[tuple[datetime, str]] = Field(default_factory=list, exclude=True)
+    """(created_at, root cause) of each problem run, for charts over time (the HTML triage
+    page); kept out of the JSON, whose size is budgeted. At most ``PROBLEM_TIMES_CAP``."""
 
 
 class _Counter:
@@ -107,7 +111,10 @@ class TriageAccumulator:
         base.problems += 1
         if diag.status == "completed" and diag.verdict == "failed":
             base.hidden_failures += 1
-        self.root.add(diag.root_cause.kind if diag.root_cause else diag.verdict, diag.run_id)
+        root = diag.root_cause.kind if diag.root_cause else diag.verdict
+        self.root.add(root, diag.run_id)
+        if diag.created_at is not None and len(base.problem_times) < PROBLEM_TIMES_CAP:
+            base.problem_times.append((diag.created_at, root))
         self.stop.add(diag.effective_stop_reason or f"none ({diag.status})", diag.run_id)
         for et in sorted(set(step_error_types or [])):
             self.error_type.add(et, diag.run_id)

@@ -395,17 +395,17 @@ class Histogram(BaseModel):
 
 def _bucket_size(span: timedelta) -> tuple[timedelta, str]:
     for size, name in (
-        (timedelta(minutes=5), "5 min"),
-        (timedelta(minutes=15), "15 min"),
-        (timedelta(hours=1), "hour"),
-        (timedelta(hours=3), "3 hours"),
-        (timedelta(hours=6), "6 hours"),
-        (timedelta(days=1), "day"),
-        (timedelta(days=7), "week"),
+        (timedelta(minutes=5), "5-minute"),
+        (timedelta(minutes=15), "15-minute"),
+        (timedelta(hours=1), "1-hour"),
+        (timedelta(hours=3), "3-hour"),
+        (timedelta(hours=6), "6-hour"),
+        (timedelta(days=1), "1-day"),
+        (timedelta(days=7), "7-day"),
     ):
         if span / size <= 36:
             return size, name
-    return timedelta(days=30), "30 days"
+    return timedelta(days=30), "30-day"
 
 
 def time_histogram(
@@ -417,6 +417,9 @@ def time_histogram(
 ) -> Histogram:
     """Stacked columns of ``(time, category)`` events between ``start`` and ``end``."""
     size, name = _bucket_size(max(end - start, timedelta(minutes=5)))
+    # Columns begin on round times (…:00, …:15, 00:00 UTC) so their labels read naturally.
+    epoch = datetime(2000, 1, 1, tzinfo=start.tzinfo)
+    start = epoch + ((start - epoch) // size) * size
     n = max(math.ceil((end - start) / size), 1)
     counts: list[dict[str, int]] = [dict.fromkeys(categories, 0) for _ in range(n)]
     for at, cat in events:
@@ -424,7 +427,11 @@ def time_histogram(
         counts[idx][cat] = counts[idx].get(cat, 0) + 1
     top = max((sum(c.values()) for c in counts), default=0)
     y_ticks_v = nice_ticks(float(max(top, 1)), count=3)
-    y_ticks_v = [v for v in y_ticks_v if v == int(v)] or [0.0, 1.0]
+    if any(v != int(v) for v in y_ticks_v):  # counts: whole-number steps only
+        step = math.ceil(y_ticks_v[1])
+        y_ticks_v = [float(v) for v in range(0, top + step, step)]
+        if y_ticks_v[-1] < top:
+            y_ticks_v.append(y_ticks_v[-1] + step)
     domain = y_ticks_v[-1] or 1.0
     left, right, top_y, bottom = 50.0, CHART_WIDTH - RIGHT_PAD, 10.0, 150.0
     slot = (right - left) / n
