@@ -822,14 +822,10 @@ def build_run_report(
         f"{len(facts)} step{'s' if len(facts) != 1 else ''}"
         + (f" over {_secs(diag.latency.total_seconds)}" if diag.latency.total_seconds else "")
         + f": {sum(1 for f in facts if f.outcome == 'ok')} ok, {errors} with an error"
+        + (f", {len(loop_steps)} in a loop" if loop_steps else "")
         + (
             "; " + "; ".join(f"loop {b.label} over steps {b.first}–{b.last}" for b in bands)
             if bands
-            else ""
-        )
-        + (
-            f"; {len(loop_steps)} step{'s' if len(loop_steps) != 1 else ''} repeat a call"
-            if loop_steps and not bands
             else ""
         )
         + "."
