@@ -163,7 +163,7 @@ def test_identical_loop_steps_are_folded_in_the_transcript_and_the_tool_table() 
 
 def test_html_headline_findings_and_sections_come_in_order() -> None:
     html = render_run_report(load_bundle(LOOP))
-    headline = re.search(r'<h1 class="headline" id="headline">(.*?)</h1>', html, re.S)
+    headline = re.search(r'<h1 class="headline[^"]*" id="headline">(.*?)</h1>', html, re.S)
     assert headline is not None
     assert 'data-verdict="failed"' in headline.group(1)
     assert "tool_loop" in headline.group(1)

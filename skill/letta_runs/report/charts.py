@@ -113,13 +113,17 @@ class Waterfall(BaseModel):
     """False when no step could be placed in time: the axis is then the step number."""
 
 
-def nice_ticks(top: float, *, count: int = 5) -> list[float]:
-    """Round tick values from 0 to at least ``top`` (1, 2, 2.5 or 5 × 10^k apart)."""
+def nice_ticks(top: float, *, count: int = 5, whole: bool = False) -> list[float]:
+    """Round tick values from 0 to at least ``top`` (1, 2, 2.5 or 5 × 10^k apart);
+    ``whole``: counts, so steps of at least 1 and never 2.5."""
     if top <= 0:
         return [0.0, 1.0]
     raw = top / max(count, 1)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    multipliers = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * mag for m in multipliers if m * mag >= raw)
+    if whole:
+        step = max(step, 1.0)
     n = math.ceil(top / step - 1e-9)
     return [round(i * step, 10) for i in range(n + 1)]
 
@@ -285,7 +289,7 @@ def _panel(
     x_of: list[float],
     ceiling: float,
 ) -> Panel:
-    ticks_v = nice_ticks(ceiling, count=4)
+    ticks_v = nice_ticks(ceiling, count=4, whole=True)
     domain = ticks_v[-1] or 1.0
     height = bottom - top
 
@@ -426,12 +430,7 @@ def time_histogram(
         idx = min(max(int((at - start) / size), 0), n - 1)
         counts[idx][cat] = counts[idx].get(cat, 0) + 1
     top = max((sum(c.values()) for c in counts), default=0)
-    y_ticks_v = nice_ticks(float(max(top, 1)), count=3)
-    if any(v != int(v) for v in y_ticks_v):  # counts: whole-number steps only
-        step = math.ceil(y_ticks_v[1])
-        y_ticks_v = [float(v) for v in range(0, top + step, step)]
-        if y_ticks_v[-1] < top:
-            y_ticks_v.append(y_ticks_v[-1] + step)
+    y_ticks_v = nice_ticks(float(max(top, 1)), count=3, whole=True)
     domain = y_ticks_v[-1] or 1.0
     left, right, top_y, bottom = 50.0, CHART_WIDTH - RIGHT_PAD, 10.0, 150.0
     slot = (right - left) / n

@@ -152,6 +152,7 @@ class RunReport(BaseModel):
     agent_id: str | None = None
     verdict: str
     headline: str
+    long_headline: bool = False
     status: str | None = None
     stop_reason: str | None = None
     root_cause: FindingRow | None = None
@@ -839,7 +840,8 @@ def build_run_report(
     compactions = _compaction_steps(ev, step_index)
     tokens = None
     token_rows: list[tuple[int, str, str]] = []
-    if ev.steps:
+    counted = any(s.prompt_tokens or s.completion_tokens for s in ev.steps)
+    if counted:
         tokens = token_chart(
             [s.prompt_tokens for s in ev.steps],
             [s.completion_tokens for s in ev.steps],
@@ -854,6 +856,8 @@ def build_run_report(
     tokens_summary = (
         "No steps, so no token counts."
         if not ev.steps
+        else "No step reported a token count (a model call that fails is not counted)."
+        if not counted
         else f"Prompt tokens peak at {_int(ctx.peak_prompt_tokens)}"
         + (f" (step {step_index[ctx.peak_step_id]})" if ctx.peak_step_id in step_index else "")
         + (
@@ -890,6 +894,7 @@ def build_run_report(
         agent_id=diag.agent_id,
         verdict=diag.verdict,
         headline=diag.headline.removeprefix(f"{diag.verdict}: "),
+        long_headline=len(diag.headline) > 110,
         status=diag.status,
         stop_reason=diag.effective_stop_reason or diag.stop_reason,
         root_cause=root,
