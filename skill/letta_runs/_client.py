@@ -29,7 +29,6 @@ import builtins
 import json
 import logging
 import os
-import re
 import ssl
 import sys
 import time
@@ -59,7 +58,6 @@ from ._constants import (
     ENV_BASE_URL,
     ENV_PROJECT,
     ENV_READ_ONLY,
-    RUNS_PAGE_LIMIT_MAX,
     STREAM_IDLE_TIMEOUT,
     STREAM_MAX_RECONNECTS,
 )
@@ -75,12 +73,11 @@ from ._exceptions import (
     status_error_class,
 )
 from ._pagination import AsyncPage, ListKind, PageSpec, SyncPage
+from ._raw import Resource, record
 from ._retry import backoff_delay, is_retryable_exception, retry_delay, should_retry_response
 from ._streaming import AsyncRunStream, RunStream, StreamState
 from ._version import __version__
 from .models import (
-    KNOWN_RUN_STATUSES,
-    KNOWN_STOP_REASONS,
     Message,
     Run,
     RunMetrics,
@@ -88,6 +85,15 @@ from .models import (
     TraceSpan,
     Usage,
     parse_message,
+)
+from .params import (
+    RUN_ID_PATTERN,
+    RunItemsQuery,
+    RunsFilter,
+    accepts,
+    check_statuses,
+    parse_params,
+    validate_run_id,
 )
 
 __all__ = [
@@ -100,9 +106,6 @@ __all__ = [
 ]
 
 ENV_CUSTOM_HEADERS = "LETTA_CUSTOM_HEADERS"
-RUN_ID_PATTERN = re.compile(
-    r"^run-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
 DEMO_HTTP_BASE = "http://demo.letta-runs.invalid"
 """Where demo requests go; the embedded transport answers them and nothing leaves the process."""
 
@@ -111,17 +114,6 @@ TRACE_LIMIT_MAX = 5000
 logger = logging.getLogger("letta_runs")
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-
-
-def validate_run_id(run_id: str) -> str:
-    """Check a run id has the server's ``run-<uuid4>`` form (before any I/O)."""
-    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id):
-        raise InvalidArgumentError(
-            f"invalid run id {run_id!r}: expected 'run-<uuid4>' in lowercase, "
-            "e.g. run-39e39189-9b0f-49e1-aa16-49a02c1268f4",
-            hint="copy the id from `runs list` or from the run's JSON",
-        )
-    return run_id
 
 
 @dataclass(frozen=True)
@@ -245,8 +237,13 @@ class BaseRunsClient:
     def settings(self) -> dict[str, Any]:
         """Constructor arguments that rebuild an equivalent client (sync or async twin).
 
-        Holds the API key: never print or log it.
+        Holds the API key: never print or log it. The transport is kept when both twins can use it
+        (``httpx.MockTransport``, the demo data); a sync-only or async-only one is not.
         """
+        transport = getattr(self, "_transport", None)
+        shared = isinstance(transport, httpx.BaseTransport) and isinstance(
+            transport, httpx.AsyncBaseTransport
+        )
         return {
             "api_key": self.api_key,
             "base_url": self.base_url,
@@ -256,6 +253,7 @@ class BaseRunsClient:
             "max_retries": self.max_retries,
             "debug": self.debug,
             "read_only": self.read_only,
+            **({"transport": transport} if shared else {}),
         }
 
     # -- configuration ---------------------------------------------------------------------
@@ -288,76 +286,12 @@ class BaseRunsClient:
             bounds = f"between {low} and {high}" if high is not None else f">= {low}"
             raise InvalidArgumentError(f"{name} must be {bounds}, got {value}")
 
-    @staticmethod
-    def _check_order(order: str | None, order_by: str | None) -> None:
-        if order is not None and order not in ("asc", "desc"):
-            raise InvalidArgumentError(f"order must be 'asc' or 'desc', got {order!r}")
-        if order_by is not None and order_by != "created_at":
-            raise InvalidArgumentError(
-                f"order_by must be 'created_at' (the only value the server accepts), got {order_by!r}"
-            )
-
-    @staticmethod
-    def _check_statuses(statuses: Iterable[str] | str | None) -> list[str] | None:
-        if statuses is None:
-            return None
-        values = [statuses] if isinstance(statuses, str) else list(statuses)
-        for value in values:
-            if value not in KNOWN_RUN_STATUSES:
-                raise InvalidArgumentError(
-                    f"unknown run status {value!r}",
-                    hint="valid statuses (case-sensitive): " + ", ".join(KNOWN_RUN_STATUSES),
-                )
-        return values
-
-    @staticmethod
-    def _check_stop_reason(stop_reason: str | None) -> None:
-        if stop_reason is not None and stop_reason not in KNOWN_STOP_REASONS:
-            raise InvalidArgumentError(
-                f"unknown stop reason {stop_reason!r}",
-                hint="valid stop reasons: " + ", ".join(KNOWN_STOP_REASONS),
-            )
-
     # -- calls -----------------------------------------------------------------------------
 
-    def _list_runs_call(
-        self,
-        *,
-        agent_id: str | None,
-        agent_ids: Iterable[str] | None,
-        statuses: Iterable[str] | str | None,
-        background: bool | None,
-        stop_reason: str | None,
-        conversation_id: str | None,
-        before: str | None,
-        after: str | None,
-        limit: int | None,
-        order: str | None,
-        order_by: str | None,
-        active: bool | None,
-        ascending: bool | None,
-    ) -> _Call:
-        self._check_limit("limit", limit, 1, RUNS_PAGE_LIMIT_MAX)
-        self._check_order(order, order_by)
-        status_list = self._check_statuses(statuses)
-        self._check_stop_reason(stop_reason)
-        ids = [agent_ids] if isinstance(agent_ids, str) else agent_ids
-        params: dict[str, Any] = {
-            "agent_id": agent_id,
-            "agent_ids": list(ids) if ids is not None else None,
-            "statuses": status_list,
-            "background": background,
-            "stop_reason": stop_reason,
-            "conversation_id": conversation_id,
-            "before": before,
-            "after": after,
-            "limit": limit,
-            "order": order,
-            "order_by": order_by,
-            "active": active,
-            "ascending": ascending,
-        }
-        return _Call("GET", "/v1/runs/", "runs.list", _compact(params))
+    def _list_runs_call(self, filters: dict[str, Any]) -> _Call:
+        query = parse_params(RunsFilter, filters, what="runs.list").query()
+        check_statuses(query.get("statuses"))
+        return _Call("GET", "/v1/runs/", "runs.list", query)
 
     def _list_active_call(self, *, agent_id: str | None, background: bool | None) -> _Call:
         params = _compact({"agent_id": agent_id, "background": background})
@@ -367,25 +301,17 @@ class BaseRunsClient:
         validate_run_id(run_id)
         return _Call(method, f"/v1/runs/{run_id}{suffix}", what, run_id=run_id)
 
-    def _child_list_call(
-        self,
-        kind: ListKind,
-        run_id: str,
-        *,
-        before: str | None,
-        after: str | None,
-        limit: int | None,
-        order: str | None,
-        order_by: str | None,
-    ) -> _Call:
+    def _child_list_call(self, kind: ListKind, run_id: str, paging: dict[str, Any]) -> _Call:
         validate_run_id(run_id)
-        # The server answers 500 for a negative limit and [] for 0; neither is useful.
-        self._check_limit("limit", limit, 1, None)
-        self._check_order(order, order_by)
-        params = _compact(
-            {"before": before, "after": after, "limit": limit, "order": order, "order_by": order_by}
-        )
-        return _Call("GET", f"/v1/runs/{run_id}/{kind}", f"runs.{kind}.list", params, run_id=run_id)
+        query = parse_params(RunItemsQuery, paging, what=f"runs.{kind}.list").query()
+        if query.get("limit", 0) < 0:
+            # Letta answers 500 to a negative limit (and an empty list to 0).
+            raise InvalidArgumentError(
+                f"limit must be >= 0, got {query['limit']}",
+                letta_status=500,
+                letta_detail="A database error occurred.",
+            )
+        return _Call("GET", f"/v1/runs/{run_id}/{kind}", f"runs.{kind}.list", query, run_id=run_id)
 
     def _trace_call(self, run_id: str, limit: int | None) -> _Call:
         validate_run_id(run_id)
@@ -739,6 +665,7 @@ class RunsClient(BaseRunsClient):
             read_only=read_only,
         )
         self._owns_http = http_client is None
+        self._transport = transport
         if http_client is None:
             if transport is None and self.is_demo:
                 from ._demo import demo_transport
@@ -785,6 +712,8 @@ class RunsClient(BaseRunsClient):
                 continue
             self._log_response(response, time.monotonic() - started)
             if response.status_code < 300:
+                if not stream:
+                    record(response)
                 return response
             wait = self._retry_wait(attempt, response)
             if stream:
@@ -812,7 +741,7 @@ class RunsClient(BaseRunsClient):
         )
 
 
-class Runs:
+class Runs(Resource):
     """``client.runs``: list, retrieve, delete, stream, and the per-run sub-resources."""
 
     def __init__(self, client: RunsClient) -> None:
@@ -823,39 +752,10 @@ class Runs:
         self.metrics = RunMetricsResource(client)
         self.trace = RunTrace(client)
 
-    def list(
-        self,
-        *,
-        agent_id: str | None = None,
-        agent_ids: Iterable[str] | None = None,
-        statuses: Iterable[str] | str | None = None,
-        background: bool | None = None,
-        stop_reason: str | None = None,
-        conversation_id: str | None = None,
-        before: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        order_by: str | None = None,
-        active: bool | None = None,
-        ascending: bool | None = None,
-    ) -> SyncPage[Run]:
-        """Runs, newest first by default. Iterate the page to walk all pages (``before=`` cursors)."""
-        call = self._client._list_runs_call(
-            agent_id=agent_id,
-            agent_ids=agent_ids,
-            statuses=statuses,
-            background=background,
-            stop_reason=stop_reason,
-            conversation_id=conversation_id,
-            before=before,
-            after=after,
-            limit=limit,
-            order=order,
-            order_by=order_by,
-            active=active,
-            ascending=ascending,
-        )
+    @accepts(RunsFilter)
+    def list(self, **filters: Any) -> SyncPage[Run]:
+        """Runs, newest first by default. Iterate the page to walk all pages (``before=`` cursors). Filters: see ``letta_runs.params.RunsFilter``."""
+        call = self._client._list_runs_call(filters)
         return self._client._page(call, "runs")
 
     def list_active(
@@ -942,59 +842,33 @@ class Runs:
         )
 
 
-class RunMessages:
+class RunMessages(Resource):
     """``client.runs.messages``."""
 
     def __init__(self, client: RunsClient) -> None:
         self._client = client
 
-    def list(
-        self,
-        run_id: str,
-        *,
-        before: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        order_by: str | None = None,
-    ) -> SyncPage[Message]:
-        """A run's messages, oldest first by default; iterating walks every page, deduplicated."""
-        call = self._client._child_list_call(
-            "messages",
-            run_id,
-            before=before,
-            after=after,
-            limit=limit,
-            order=order,
-            order_by=order_by,
-        )
+    @accepts(RunItemsQuery)
+    def list(self, run_id: str, **paging: Any) -> SyncPage[Message]:
+        """A run's messages, oldest first by default; iterating walks every page, deduplicated. Paging: see ``letta_runs.params.RunItemsQuery``."""
+        call = self._client._child_list_call("messages", run_id, paging)
         return self._client._page(call, "messages")
 
 
-class RunSteps:
+class RunSteps(Resource):
     """``client.runs.steps``."""
 
     def __init__(self, client: RunsClient) -> None:
         self._client = client
 
-    def list(
-        self,
-        run_id: str,
-        *,
-        before: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        order_by: str | None = None,
-    ) -> SyncPage[Step]:
-        """A run's steps, newest first by default; iterating walks every page."""
-        call = self._client._child_list_call(
-            "steps", run_id, before=before, after=after, limit=limit, order=order, order_by=order_by
-        )
+    @accepts(RunItemsQuery)
+    def list(self, run_id: str, **paging: Any) -> SyncPage[Step]:
+        """A run's steps, newest first by default; iterating walks every page. Paging: see ``letta_runs.params.RunItemsQuery``."""
+        call = self._client._child_list_call("steps", run_id, paging)
         return self._client._page(call, "steps")
 
 
-class RunUsage:
+class RunUsage(Resource):
     """``client.runs.usage``."""
 
     def __init__(self, client: RunsClient) -> None:
@@ -1006,7 +880,7 @@ class RunUsage:
         return self._client._model(Usage, self._client._get_json(call), call)
 
 
-class RunMetricsResource:
+class RunMetricsResource(Resource):
     """``client.runs.metrics``."""
 
     def __init__(self, client: RunsClient) -> None:
@@ -1018,7 +892,7 @@ class RunMetricsResource:
         return self._client._model(RunMetrics, self._client._get_json(call), call)
 
 
-class RunTrace:
+class RunTrace(Resource):
     """``client.runs.trace``."""
 
     def __init__(self, client: RunsClient) -> None:
@@ -1062,6 +936,7 @@ class AsyncRunsClient(BaseRunsClient):
             read_only=read_only,
         )
         self._owns_http = http_client is None
+        self._transport = transport
         if http_client is None:
             if transport is None and self.is_demo:
                 from ._demo import demo_transport
@@ -1110,6 +985,8 @@ class AsyncRunsClient(BaseRunsClient):
                 continue
             self._log_response(response, time.monotonic() - started)
             if response.status_code < 300:
+                if not stream:
+                    record(response)
                 return response
             wait = self._retry_wait(attempt, response)
             if stream:
@@ -1138,7 +1015,7 @@ class AsyncRunsClient(BaseRunsClient):
         return AsyncPage(self._page_spec(call, kind), raw, call.params, fetch)
 
 
-class AsyncRuns:
+class AsyncRuns(Resource):
     """``client.runs`` of ``AsyncRunsClient``."""
 
     def __init__(self, client: AsyncRunsClient) -> None:
@@ -1149,39 +1026,10 @@ class AsyncRuns:
         self.metrics = AsyncRunMetricsResource(client)
         self.trace = AsyncRunTrace(client)
 
-    async def list(
-        self,
-        *,
-        agent_id: str | None = None,
-        agent_ids: Iterable[str] | None = None,
-        statuses: Iterable[str] | str | None = None,
-        background: bool | None = None,
-        stop_reason: str | None = None,
-        conversation_id: str | None = None,
-        before: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        order_by: str | None = None,
-        active: bool | None = None,
-        ascending: bool | None = None,
-    ) -> AsyncPage[Run]:
-        """Runs, newest first by default; ``async for`` over the page walks all pages."""
-        call = self._client._list_runs_call(
-            agent_id=agent_id,
-            agent_ids=agent_ids,
-            statuses=statuses,
-            background=background,
-            stop_reason=stop_reason,
-            conversation_id=conversation_id,
-            before=before,
-            after=after,
-            limit=limit,
-            order=order,
-            order_by=order_by,
-            active=active,
-            ascending=ascending,
-        )
+    @accepts(RunsFilter)
+    async def list(self, **filters: Any) -> AsyncPage[Run]:
+        """Runs, newest first by default; ``async for`` over the page walks all pages. Filters: see ``letta_runs.params.RunsFilter``."""
+        call = self._client._list_runs_call(filters)
         return await self._client._page(call, "runs")
 
     async def list_active(
@@ -1261,53 +1109,27 @@ class AsyncRuns:
         )
 
 
-class AsyncRunMessages:
+class AsyncRunMessages(Resource):
     def __init__(self, client: AsyncRunsClient) -> None:
         self._client = client
 
-    async def list(
-        self,
-        run_id: str,
-        *,
-        before: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        order_by: str | None = None,
-    ) -> AsyncPage[Message]:
-        call = self._client._child_list_call(
-            "messages",
-            run_id,
-            before=before,
-            after=after,
-            limit=limit,
-            order=order,
-            order_by=order_by,
-        )
+    @accepts(RunItemsQuery)
+    async def list(self, run_id: str, **paging: Any) -> AsyncPage[Message]:
+        call = self._client._child_list_call("messages", run_id, paging)
         return await self._client._page(call, "messages")
 
 
-class AsyncRunSteps:
+class AsyncRunSteps(Resource):
     def __init__(self, client: AsyncRunsClient) -> None:
         self._client = client
 
-    async def list(
-        self,
-        run_id: str,
-        *,
-        before: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        order_by: str | None = None,
-    ) -> AsyncPage[Step]:
-        call = self._client._child_list_call(
-            "steps", run_id, before=before, after=after, limit=limit, order=order, order_by=order_by
-        )
+    @accepts(RunItemsQuery)
+    async def list(self, run_id: str, **paging: Any) -> AsyncPage[Step]:
+        call = self._client._child_list_call("steps", run_id, paging)
         return await self._client._page(call, "steps")
 
 
-class AsyncRunUsage:
+class AsyncRunUsage(Resource):
     def __init__(self, client: AsyncRunsClient) -> None:
         self._client = client
 
@@ -1316,7 +1138,7 @@ class AsyncRunUsage:
         return self._client._model(Usage, await self._client._get_json(call), call)
 
 
-class AsyncRunMetricsResource:
+class AsyncRunMetricsResource(Resource):
     def __init__(self, client: AsyncRunsClient) -> None:
         self._client = client
 
@@ -1325,7 +1147,7 @@ class AsyncRunMetricsResource:
         return self._client._model(RunMetrics, await self._client._get_json(call), call)
 
 
-class AsyncRunTrace:
+class AsyncRunTrace(Resource):
     def __init__(self, client: AsyncRunsClient) -> None:
         self._client = client
 

@@ -84,8 +84,27 @@ class LettaRunsError(Exception):
 
 
 class InvalidArgumentError(LettaRunsError, ValueError):
+    """Bad input caught before any I/O.
+
+    ``letta_status`` and ``letta_detail`` say what Letta itself answers to the same input, where
+    that is known (a malformed run id: 400 and Letta's message), so a face that speaks Letta's
+    HTTP contract answers exactly what Letta would.
+    """
+
     exit_code = 2
     kind = "invalid_argument"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        letta_status: int | None = None,
+        letta_detail: str | None = None,
+    ) -> None:
+        self.letta_status = letta_status
+        self.letta_detail = redact(letta_detail) if letta_detail else None
+        super().__init__(message, hint=hint)
 
 
 class ReadOnlyError(LettaRunsError):

@@ -1,7 +1,8 @@
 """Bearer-token protection shared by the HTTP faces (REST adapter, MCP over HTTP).
 
 Both read Letta with the key they hold, so whoever reaches them reads the runs: beyond loopback
-they refuse to start without a token, and with one they require ``Authorization: Bearer``.
+they refuse to start without a token (:func:`guard_http`), and with one they require
+``Authorization: Bearer`` (:class:`BearerTokenGuard`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,36 @@ from collections.abc import Iterable
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["BearerTokenGuard", "is_loopback"]
+from ._exceptions import InvalidArgumentError, register_secret
+
+__all__ = ["ENV_SERVE_TOKEN", "BearerTokenGuard", "guard_http", "is_loopback"]
+
+ENV_SERVE_TOKEN = "LETTA_RUNS_SERVE_TOKEN"
+"""The bearer token HTTP callers must send (REST adapter and MCP over HTTP)."""
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def is_loopback(host: str) -> bool:
     return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def guard_http(token: str | None, *, host: str, what: str) -> str | None:
+    """The token an HTTP face will require (``None``: none), checked before it starts.
+
+    Without a token only loopback is served: anyone who reaches the face reads the runs with
+    the key it holds. The token is registered as a secret, so no message ever shows it.
+    """
+    if token is not None and not token.strip():
+        token = None
+    if token is None and not is_loopback(host):
+        raise InvalidArgumentError(
+            f"refusing to {what} on {host} without a token: anyone who can reach it could read "
+            "your Letta runs with this server's key",
+            hint=f"set {ENV_SERVE_TOKEN} (or --token), or listen on 127.0.0.1",
+        )
+    register_secret(token)
+    return token
 
 
 class BearerTokenGuard:
@@ -30,7 +54,7 @@ class BearerTokenGuard:
         token: str,
         *,
         open_paths: Iterable[str] = (),
-        token_env: str = "LETTA_RUNS_SERVE_TOKEN",
+        token_env: str = ENV_SERVE_TOKEN,
     ) -> None:
         self.app = app
         self._token = token.encode()

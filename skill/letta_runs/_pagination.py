@@ -32,6 +32,7 @@ __all__ = [
     "ListKind",
     "PageSpec",
     "SyncPage",
+    "cursor_param",
     "item_key",
     "last_item_probe_params",
     "next_page_params",
@@ -63,6 +64,19 @@ def _page_limit(params: dict[str, Any]) -> int:
     return int(limit) if isinstance(limit, int) else DEFAULT_PAGE_SIZE
 
 
+def cursor_param(kind: ListKind, params: dict[str, Any]) -> str:
+    """The parameter that takes an item's id to list what comes after it in this listing.
+
+    >>> cursor_param("runs", {}), cursor_param("steps", {}), cursor_param("messages", {"order": "desc"})
+    ('before', 'after', 'before')
+    """
+    if kind == "runs":
+        return "before"
+    if kind == "messages" and params.get("order") == "desc":
+        return "before"
+    return "after"
+
+
 def next_page_params(
     kind: ListKind, params: dict[str, Any], raw_items: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
@@ -76,33 +90,16 @@ def next_page_params(
     last = raw_items[-1].get("id")
     if not isinstance(last, str):
         return None
-    out = dict(params)
-    if kind == "runs":
-        if len(raw_items) < min(_page_limit(params), 1000):
-            return None
-        out["before"] = last
-        return out
-    if kind == "steps":
-        if len(raw_items) < _page_limit(params):
-            return None
-        out["after"] = last
-        return out
+    if kind == "runs" and len(raw_items) < min(_page_limit(params), 1000):
+        return None
+    if kind == "steps" and len(raw_items) < _page_limit(params):
+        return None
     # messages: a short page proves nothing (filters, shared ids); walk until nothing new.
-    if kind == "bulk_messages":
+    if kind == "bulk_messages" and params.get("order", "desc") == "desc":
         # The page is ascending whatever the order: its first item is the oldest.
-        if params.get("order", "desc") == "desc":
-            first = raw_items[0].get("id")
-            if not isinstance(first, str):
-                return None
-            out["before"] = first
-        else:
-            out["after"] = last
-        return out
-    if params.get("order") == "desc":
-        out["before"] = last
-    else:
-        out["after"] = last
-    return out
+        first = raw_items[0].get("id")
+        return {**params, "before": first} if isinstance(first, str) else None
+    return {**params, cursor_param(kind, params): last}
 
 
 def last_item_probe_params(kind: ListKind, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -129,6 +126,11 @@ class _PageBase(Generic[T]):
         self._raw = raw_items
         self._params = params
         self.items: list[T] = [spec.parse(item) for item in raw_items]
+
+    @property
+    def kind(self) -> ListKind:
+        """Which list this page belongs to: ``runs``, ``messages`` or ``steps``."""
+        return self._spec.kind
 
     @property
     def raw_items(self) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """Composite operations: fetch evidence with an ``AsyncRunsClient``, then analyse it.
 
-Every composite is ``async`` and takes the client first; ``*_sync`` twins run them on a fresh
-event loop for scripts (``client`` is then a ``RunsClient`` whose settings are copied).
+Every composite is ``async`` and takes the client first; the ``*_sync`` twins take a
+``RunsClient`` instead and run on the one blocking bridge (``letta_runs._blocking``), which copies
+the client's settings. ``bundle`` arguments read a file written by ``export`` instead of the
+server.
 
 >>> async with AsyncRunsClient(base_url="demo") as client:            # doctest: +SKIP
 ...     diag = await diagnose_run(client, "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011")
@@ -13,18 +15,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from ._blocking import blocking
 from ._exceptions import LettaRunsError
 from .diagnosis.compare import RunComparison, compare_runs
 from .diagnosis.engine import RunDiagnosis, diagnose
 from .diagnosis.timeline import RunTimeline, build_timeline
 from .diagnosis.triage import StuckReport, TriageAccumulator, TriageReport, stuck_reason
-from .evidence import Evidence, gather_evidence
+from .evidence import Evidence, evidence_for, gather_evidence
 from .models import TERMINAL_RUN_STATUSES, Run, StreamEvent
 
 if TYPE_CHECKING:
-    from ._client import AsyncRunsClient, RunsClient
+    from ._client import AsyncRunsClient
 
 __all__ = [
     "compare_runs_by_id",
@@ -42,8 +46,8 @@ __all__ = [
     "watch_run",
 ]
 
-T = TypeVar("T")
 Progress = Callable[[str], None]
+BundlePath = Path | str | None
 
 
 async def diagnose_run(
@@ -53,17 +57,23 @@ async def diagnose_run(
     stuck_after: float = 600.0,
     include_trace: bool = True,
     now: datetime | None = None,
+    bundle: BundlePath = None,
 ) -> RunDiagnosis:
-    """Fetch a run's evidence and diagnose it."""
-    ev = await gather_evidence(client, run_id, include_trace=include_trace)
+    """Fetch a run's evidence (or read it from ``bundle``) and diagnose it."""
+    ev = await evidence_for(client, run_id, bundle=bundle, include_trace=include_trace)
     return diagnose(ev, stuck_after=stuck_after, now=now)
 
 
 async def run_timeline(
-    client: AsyncRunsClient, run_id: str, *, compact: bool = True, include_trace: bool = True
+    client: AsyncRunsClient,
+    run_id: str,
+    *,
+    compact: bool = True,
+    include_trace: bool = True,
+    bundle: BundlePath = None,
 ) -> RunTimeline:
-    """Fetch a run's evidence and build its timeline."""
-    ev = await gather_evidence(client, run_id, include_trace=include_trace)
+    """Fetch a run's evidence (or read it from ``bundle``) and build its timeline."""
+    ev = await evidence_for(client, run_id, bundle=bundle, include_trace=include_trace)
     return build_timeline(ev, compact=compact)
 
 
@@ -79,12 +89,18 @@ async def export_run(
 
 
 async def compare_runs_by_id(
-    client: AsyncRunsClient, run_a: str, run_b: str, *, now: datetime | None = None
+    client: AsyncRunsClient,
+    run_a: str,
+    run_b: str,
+    *,
+    now: datetime | None = None,
+    bundle_a: BundlePath = None,
+    bundle_b: BundlePath = None,
 ) -> RunComparison:
-    """Fetch both runs concurrently and compare them."""
+    """Fetch both runs concurrently (or read either from a bundle) and compare them."""
     ev_a, ev_b = await asyncio.gather(
-        gather_evidence(client, run_a, include_trace=False),
-        gather_evidence(client, run_b, include_trace=False),
+        evidence_for(client, run_a, bundle=bundle_a, include_trace=False),
+        evidence_for(client, run_b, bundle=bundle_b, include_trace=False),
     )
     return compare_runs(ev_a, ev_b, now=now)
 
@@ -212,47 +228,14 @@ async def watch_run(
     return await diagnose_run(client, run_id, stuck_after=stuck_after)
 
 
-# --- sync twins ------------------------------------------------------------------------------------
+# --- blocking twins (a RunsClient instead of an AsyncRunsClient) ----------------------------------
 
-
-def _run_sync(client: RunsClient, fn: Callable[[AsyncRunsClient], Awaitable[T]]) -> T:
-    from ._client import AsyncRunsClient
-
-    async def go() -> T:
-        async with AsyncRunsClient(
-            api_key=getattr(client, "api_key", None),
-            base_url=client.base_url,
-            project=getattr(client, "project", None),
-            max_retries=getattr(client, "max_retries", 2),
-            timeout=getattr(client, "timeout", None),
-        ) as aclient:
-            return await fn(aclient)
-
-    return asyncio.run(go())
-
-
-def diagnose_run_sync(client: RunsClient, run_id: str, **kwargs: Any) -> RunDiagnosis:
-    return _run_sync(client, lambda c: diagnose_run(c, run_id, **kwargs))
-
-
-def run_timeline_sync(client: RunsClient, run_id: str, **kwargs: Any) -> RunTimeline:
-    return _run_sync(client, lambda c: run_timeline(c, run_id, **kwargs))
-
-
-def export_run_sync(client: RunsClient, run_id: str, **kwargs: Any) -> dict[str, Any]:
-    return _run_sync(client, lambda c: export_run(c, run_id, **kwargs))
-
-
-def compare_runs_by_id_sync(client: RunsClient, run_a: str, run_b: str) -> RunComparison:
-    return _run_sync(client, lambda c: compare_runs_by_id(c, run_a, run_b))
-
-
-def triage_runs_sync(client: RunsClient, **kwargs: Any) -> TriageReport:
-    return _run_sync(client, lambda c: triage_runs(c, **kwargs))
-
-
-def find_stuck_runs_sync(client: RunsClient, **kwargs: Any) -> StuckReport:
-    return _run_sync(client, lambda c: find_stuck_runs(c, **kwargs))
+diagnose_run_sync = blocking(diagnose_run)
+run_timeline_sync = blocking(run_timeline)
+export_run_sync = blocking(export_run)
+compare_runs_by_id_sync = blocking(compare_runs_by_id)
+triage_runs_sync = blocking(triage_runs)
+find_stuck_runs_sync = blocking(find_stuck_runs)
 
 
 def load_evidence(path: str) -> Evidence:

@@ -35,8 +35,11 @@ def parse_duration(text: str | float | int) -> float:
     return seconds
 
 
-def format_duration(seconds: float) -> str:
-    """A short human form: ``45s``, ``12m``, ``1h30m``, ``3d2h``."""
+def format_duration(seconds: float, *, precise: bool = False) -> str:
+    """A short human form: ``45s``, ``12m``, ``1h30m``, ``3d2h`` (``precise``: ``4.27s`` under a
+    minute)."""
+    if precise and seconds < 59.995:
+        return f"{seconds:.2f}s"
     total = round(seconds)
     if total < 60:
         return f"{total}s"

@@ -8,7 +8,7 @@ rest — an unavailable trace is a *limitation*, never a sign of health.
 Evidence comes from three places:
 
 * a server: ``await gather_evidence(async_client, run_id)`` (all requests concurrently) or
-  ``gather_evidence_sync(client, run_id)``;
+  ``gather_evidence_sync(client, run_id)`` (the same, from blocking code);
 * a bundle file written by ``save_bundle`` / ``export_run``: ``load_bundle(path)``;
 * a folder of recorded responses (``run.json``, ``steps.json`` …): ``Evidence.from_fixture_dir``.
 
@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Coroutine, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._exceptions import APIStatusError, LettaRunsError
+from ._blocking import blocking
+from ._exceptions import APIStatusError, InvalidArgumentError, LettaRunsError
 from ._streaming import parse_sse
 from .models import (
     Message,
@@ -49,15 +49,17 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from ._client import AsyncRunsClient, RunsClient
+    from ._client import AsyncRunsClient
 
 __all__ = [
     "BUNDLE_FORMAT",
     "EndpointError",
     "Evidence",
+    "evidence_for",
     "gather_evidence",
     "gather_evidence_sync",
     "load_bundle",
+    "load_run_bundle",
     "parse_sse_text",
     "save_bundle",
 ]
@@ -288,6 +290,28 @@ def load_bundle(path: str | Path) -> Evidence:
     return _from_bundle_dict(data)
 
 
+def load_run_bundle(path: str | Path, run_id: str) -> Evidence:
+    """The evidence in the bundle at ``path``, which must be about ``run_id``.
+
+    Unreadable files and bundles of another run are ``InvalidArgumentError``s that say so.
+    """
+    try:
+        ev = load_bundle(path)
+    except LettaRunsError:
+        raise
+    except (ValueError, OSError) as exc:
+        raise InvalidArgumentError(
+            f"cannot read the bundle {path}: {exc}",
+            hint="pass a file written by `export` (or a folder of recorded responses)",
+        ) from exc
+    if ev.run.id != run_id:
+        raise InvalidArgumentError(
+            f"the bundle {path} holds {ev.run.id}, not {run_id}",
+            hint="pass the run id the bundle was exported for",
+        )
+    return ev
+
+
 def save_bundle(ev: Evidence, path: str | Path) -> Path:
     """Write ``ev`` as a ``letta-runs.bundle/1`` JSON file and return its path."""
     p = Path(path)
@@ -418,68 +442,20 @@ async def _none() -> None:
     return None
 
 
-def gather_evidence_sync(
-    client: RunsClient,
+async def evidence_for(
+    client: AsyncRunsClient,
     run_id: str,
     *,
+    bundle: str | Path | None = None,
     include_trace: bool = True,
     include_stream: bool = False,
 ) -> Evidence:
-    """The blocking twin of ``gather_evidence`` (requests run in a small thread pool)."""
-    errors: dict[str, EndpointError] = {}
-
-    def guard(endpoint: str, fn: Callable[[], T]) -> T | None:
-        try:
-            return fn()
-        except LettaRunsError as exc:
-            errors[endpoint] = _endpoint_error(endpoint, exc)
-            return None
-
-    def steps() -> list[Step]:
-        return list(client.runs.steps.list(run_id, limit=PAGE_LIMIT, order="asc"))
-
-    def messages() -> list[Message]:
-        return list(client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc"))
-
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        f_run = pool.submit(client.runs.retrieve, run_id)
-        f_steps = pool.submit(guard, "steps", steps)
-        f_messages = pool.submit(guard, "messages", messages)
-        f_usage = pool.submit(guard, "usage", lambda: client.runs.usage.retrieve(run_id))
-        f_metrics = pool.submit(guard, "metrics", lambda: client.runs.metrics.retrieve(run_id))
-        f_trace = (
-            pool.submit(guard, "trace", lambda: client.runs.trace.retrieve(run_id))
-            if include_trace
-            else None
-        )
-        run = f_run.result()
-        trace = f_trace.result() if f_trace else None
-        step_list, message_list = f_steps.result(), f_messages.result()
-        usage, metrics = f_usage.result(), f_metrics.result()
-
-    stream_events: list[StreamEvent] | None = None
-    if include_stream and _stream_worth_reading(run):
-
-        def capture() -> list[StreamEvent]:
-            out: list[StreamEvent] = []
-            for event in client.runs.stream(
-                run_id, idle_timeout=STREAM_CAPTURE_IDLE_TIMEOUT, stop_when_terminal=True
-            ):
-                out.append(event)
-                if len(out) >= STREAM_CAPTURE_MAX_EVENTS:
-                    break
-            return out
-
-        stream_events = guard("stream", capture)
-    return Evidence(
-        run=run,
-        steps=step_list or [],
-        messages=message_list or [],
-        usage=usage,
-        metrics=metrics,
-        trace=list(trace) if trace is not None else None,
-        endpoint_errors=errors,
-        stream_events=stream_events,
-        source=f"api:{client.base_url}",
-        fetched_at=datetime.now(UTC),
+    """The evidence of ``run_id``: read from ``bundle`` when one is given, else fetched."""
+    if bundle is not None:
+        return load_run_bundle(bundle, run_id)
+    return await gather_evidence(
+        client, run_id, include_trace=include_trace, include_stream=include_stream
     )
+
+
+gather_evidence_sync = blocking(gather_evidence)

@@ -8,7 +8,8 @@
 
 Every tool is a thin adapter over :meth:`letta_runs.operations.Operation.run`: the tool's name,
 description and argument schema come from the operation, its content is the operation's compact
-text and its artifact the full typed result (``response_format="content_and_artifact"``). An
+text (next steps and the next page named as these tools) and its artifact the full typed result
+(``response_format="content_and_artifact"``). An
 expected API failure (run not found, not supported by this server, rate limited, read-only
 refusal, ...) becomes a :class:`~langchain_core.tools.ToolException` whose message says what to
 try next, and the tool hands that message back to the model instead of raising.
@@ -19,11 +20,10 @@ This is the only module of letta-runs that imports LangChain.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
 import weakref
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 try:
     from langchain_core.tools import BaseTool, BaseToolkit, ToolException
@@ -33,19 +33,13 @@ except ModuleNotFoundError as exc:  # the base install has no LangChain: name th
     raise missing_extra("langchain") from exc
 from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation
 
-from . import operations as catalog
+from . import operations
+from ._blocking import run_blocking
 from ._client import AsyncRunsClient, BaseRunsClient, RunsClient
 from ._exceptions import LettaRunsError
-from .operations import Operation, get_operation
+from .operations import FACES, Operation, get_operation
 
 __all__ = ["LettaRunsClients", "LettaRunsTool", "LettaRunsToolkit", "tool_names"]
-
-T = TypeVar("T")
-
-
-def _all_operations() -> list[Operation]:
-    # Read from the module at call time: composites are registered into the catalog later.
-    return [*catalog.OPERATIONS, *catalog.COMPOSITE_OPERATIONS]
 
 
 def tool_names(*, read_only: bool = True) -> list[str]:
@@ -54,7 +48,7 @@ def tool_names(*, read_only: bool = True) -> list[str]:
     >>> "delete_run" in tool_names(), "delete_run" in tool_names(read_only=False)
     (False, True)
     """
-    return [op.name for op in _all_operations() if op.read_only or not read_only]
+    return [op.name for op in operations.OPERATIONS if op.read_only or not read_only]
 
 
 class LettaRunsClients:
@@ -92,6 +86,11 @@ class LettaRunsClients:
         """The server the tools talk to (``"demo"`` for the embedded recorded runs)."""
         return str(self._settings["base_url"])
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The client settings the tools use (they hold the API key: never log them)."""
+        return dict(self._settings)
+
     def new_client(self) -> AsyncRunsClient:
         """A new client with these settings; the caller closes it."""
         return AsyncRunsClient(**self._settings)
@@ -113,17 +112,6 @@ class LettaRunsClients:
             client = self._per_loop.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.aclose()
-
-
-def _run_blocking(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # Called synchronously from inside a running loop (a notebook, an async framework calling
-    # invoke): that loop cannot be blocked on, so the call gets a loop in a worker thread.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 class LettaRunsTool(BaseTool):
@@ -197,19 +185,15 @@ class LettaRunsTool(BaseTool):
 
     async def _call(self, client: AsyncRunsClient, arguments: dict[str, Any]) -> tuple[str, Any]:
         try:
-            result = await self.operation.run(client, arguments)
+            result = await self.operation.run(client, arguments, face=FACES["langchain"])
         except LettaRunsError as exc:
             # str(exc) is "what went wrong — what to try next"; the model reads exactly that.
             raise ToolException(str(exc)) from exc
         return result.text, result.artifact
 
-    async def _call_with_new_client(self, arguments: dict[str, Any]) -> tuple[str, Any]:
-        async with self.clients.new_client() as client:
-            return await self._call(client, arguments)
-
     def _run(self, **kwargs: Any) -> tuple[str, Any]:
         kwargs.pop("run_manager", None)
-        return _run_blocking(self._call_with_new_client(kwargs))
+        return run_blocking(self.clients.settings, lambda client: self._call(client, kwargs))
 
     async def _arun(self, **kwargs: Any) -> tuple[str, Any]:
         kwargs.pop("run_manager", None)

@@ -1,12 +1,13 @@
 """The MCP server: every catalog operation as an MCP tool, over stdio or streamable HTTP.
 
-Tools are generated from :data:`letta_runs.operations.OPERATIONS` and
-:data:`~letta_runs.operations.COMPOSITE_OPERATIONS`: the tool name is the operation's
-``mcp_name``, the input schema its pydantic argument model, the annotations its safety hints.
-A call validates the arguments, runs the operation once and returns its bounded JSON as
-structured content (an object: a list is wrapped as ``{"result": [...]}``) plus the same JSON
-and the operation's short summary as text. A failure becomes a tool error (``isError``) whose
-text says what went wrong and what to try next — never a traceback, never the API key.
+Tools are generated from the catalog (:data:`letta_runs.operations.OPERATIONS`): the tool name
+is the operation's ``mcp_name``, the input schema its argument model, the output schema its
+result model, the annotations its safety hints. A call validates the arguments, runs the
+operation once and returns its JSON as structured content plus the same JSON and a short
+summary as text, sized for a model: lists say ``has_more`` and give ``next_arguments`` for the
+next call, long strings say how to read them whole, next steps name these tools. A failure
+becomes a tool error (``isError``) whose text says what went wrong and what to try next — never
+a traceback, never the API key.
 
 The server is read-only unless started with ``allow_delete=True``: destructive operations
 (``delete-run``) are then listed; otherwise they do not exist.
@@ -26,8 +27,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._exceptions import InvalidArgumentError, LettaRunsError, redact, register_secret
-from .operations import COMPOSITE_OPERATIONS, OPERATIONS, Operation
+from ._exceptions import InvalidArgumentError, LettaRunsError, redact
+from .operations import FACES, OPERATIONS, Operation
 
 if TYPE_CHECKING:
     from mcp.server import Server
@@ -59,8 +60,6 @@ INSTRUCTIONS = (
     "triage-runs to find what went wrong recently, or list-runs to find runs; the other tools "
     "read one Runs API endpoint each. Every tool is read-only unless delete-run is listed."
 )
-ENV_MCP_TOKEN = "LETTA_RUNS_SERVE_TOKEN"
-"""The bearer token HTTP callers must send (shared with the REST adapter)."""
 
 ClientFactory = Callable[[], "AsyncRunsClient"]
 """Makes the one client the server uses (called once at start-up, closed at shut-down)."""
@@ -75,7 +74,7 @@ def _default_client_factory() -> AsyncRunsClient:
 
 def served_operations(*, allow_delete: bool = False) -> list[Operation]:
     """The operations this server exposes: every catalog entry, destructive ones only if allowed."""
-    return [op for op in OPERATIONS + COMPOSITE_OPERATIONS if allow_delete or not op.destructive]
+    return [op for op in OPERATIONS if allow_delete or not op.destructive]
 
 
 def _tool(op: Operation) -> Tool:
@@ -87,8 +86,7 @@ def _tool(op: Operation) -> Tool:
         title=op.title,
         description=op.description,
         input_schema=op.args_model.model_json_schema(),
-        # Results are always a JSON object (lists arrive as {"result": [...]}).
-        output_schema={"type": "object", "additionalProperties": True},
+        output_schema=output_schema(op),
         annotations=ToolAnnotations(
             title=op.title,
             read_only_hint=hints["readOnlyHint"],
@@ -99,14 +97,34 @@ def _tool(op: Operation) -> Tool:
     )
 
 
+def output_schema(op: Operation) -> dict[str, Any]:
+    """The JSON schema of ``op``'s structured result, from its result model.
+
+    Reports trimmed by ``detail`` (the diagnosis, triage, timeline) keep the shape of their model
+    but not every field, so their schema requires none.
+    """
+    from pydantic import TypeAdapter
+
+    schema: dict[str, Any] = TypeAdapter(op.result_model).json_schema(mode="serialization")
+    if schema.get("type") != "object":
+        schema = {"type": "object", "additionalProperties": True}
+    if op.composite:
+        schema = _optional_fields(schema)
+        schema["additionalProperties"] = True
+    return schema
+
+
+def _optional_fields(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _optional_fields(v) for k, v in value.items() if k != "required"}
+    if isinstance(value, list):
+        return [_optional_fields(v) for v in value]
+    return value
+
+
 def mcp_tools(*, allow_delete: bool = False) -> list[Tool]:
     """The MCP tool definitions, in catalog order."""
     return [_tool(op) for op in served_operations(allow_delete=allow_delete)]
-
-
-def _structured(data: Any) -> dict[str, Any]:
-    # structuredContent must be a JSON object for the 2025 protocol versions.
-    return data if isinstance(data, dict) else {"result": data}
 
 
 def _error_text(exc: BaseException) -> str:
@@ -145,10 +163,10 @@ async def call_operation(
     from mcp.types import CallToolResult, TextContent
 
     try:
-        result = await op.run(client, arguments)
+        result = await op.run(client, arguments, face=FACES["mcp"])
     except Exception as exc:  # boundary: every failure becomes a readable tool error
         return _error_result(exc, tool=op.mcp_name)
-    structured = _structured(result.data)
+    structured: dict[str, Any] = result.data
     content = [TextContent(type="text", text=json.dumps(structured, default=str))]
     if result.text:
         content.append(TextContent(type="text", text=result.text))
@@ -239,23 +257,13 @@ def create_http_app(
     With ``token``, every request needs ``Authorization: Bearer <token>``; without one the app
     only serves loopback (the server reads runs with the Letta key it holds).
     """
-    from ._http_auth import BearerTokenGuard, is_loopback
+    from ._http_auth import BearerTokenGuard, guard_http
 
-    if token is not None and not token.strip():
-        token = None
-    if token is None and not is_loopback(host):
-        raise InvalidArgumentError(
-            f"refusing to serve MCP on {host} without a token: anyone who can reach it could "
-            "read your Letta runs with this server's key",
-            hint=f"set {ENV_MCP_TOKEN} (or --token), or listen on 127.0.0.1",
-        )
+    token = guard_http(token, host=host, what="serve MCP")
     server = create_server(client_factory, allow_delete=allow_delete)
     # On loopback the SDK turns on DNS-rebinding protection (Host/Origin must be local).
     app = server.streamable_http_app(streamable_http_path=path, host=host)
-    if token is None:
-        return app
-    register_secret(token)
-    return BearerTokenGuard(app, token, token_env=ENV_MCP_TOKEN)
+    return app if token is None else BearerTokenGuard(app, token)
 
 
 async def serve_stdio(

@@ -29,6 +29,7 @@ from .models import AssistantMessage, ToolReturnMessage, UserMessage
 __all__ = [
     "Detail",
     "Format",
+    "diagnosis_dict",
     "environment",
     "render",
     "render_analyze_prompt",
@@ -38,6 +39,8 @@ __all__ = [
     "render_timeline",
     "render_triage",
     "template_dirs",
+    "timeline_dict",
+    "triage_dict",
 ]
 
 Detail = Literal["summary", "standard", "full"]
@@ -191,32 +194,44 @@ def render_diagnosis(
     return render("postmortem.md.j2", d=diag.to_json_dict(), detail=detail, caps=_CAPS[detail])
 
 
+def timeline_dict(tl: RunTimeline, *, detail: Detail = "standard") -> dict[str, Any]:
+    """The timeline as JSON data; below ``full`` the entries are capped (``omitted`` says how
+    many were left out)."""
+    data: dict[str, Any] = tl.model_dump(mode="json")
+    if detail != "full":
+        data["entries"], extra = _capped(data["entries"], _CAPS[detail]["entries"])
+        if extra:
+            data["omitted"] = {"entries": extra}
+    return data
+
+
 def render_timeline(
     tl: RunTimeline, *, detail: Detail = "standard", fmt: Format = "markdown"
 ) -> str:
-    data = tl.model_dump(mode="json")
     if fmt == "json":
-        if detail != "full":
-            data["entries"], extra = _capped(data["entries"], _CAPS[detail]["entries"])
+        return _dumps(timeline_dict(tl, detail=detail))
+    return render("timeline.md.j2", t=tl.model_dump(mode="json"), caps=_CAPS[detail])
+
+
+def triage_dict(report: TriageReport, *, detail: Detail = "standard") -> dict[str, Any]:
+    """The triage report as JSON data; below ``full`` each grouping keeps its largest groups
+    (``omitted`` says how many were left out)."""
+    data: dict[str, Any] = report.model_dump(mode="json")
+    if detail != "full":
+        cap = _CAPS[detail]["groups"]
+        for key in ("by_root_cause", "by_stop_reason", "by_error_type", "by_tool"):
+            data[key], extra = _capped(data[key], cap)
             if extra:
-                data["omitted"] = {"entries": extra}
-        return _dumps(data)
-    return render("timeline.md.j2", t=data, caps=_CAPS[detail])
+                data.setdefault("omitted", {})[key] = extra
+    return data
 
 
 def render_triage(
     report: TriageReport, *, detail: Detail = "standard", fmt: Format = "markdown"
 ) -> str:
-    data = report.model_dump(mode="json")
     if fmt == "json":
-        if detail != "full":
-            cap = _CAPS[detail]["groups"]
-            for key in ("by_root_cause", "by_stop_reason", "by_error_type", "by_tool"):
-                data[key], extra = _capped(data[key], cap)
-                if extra:
-                    data.setdefault("omitted", {})[key] = extra
-        return _dumps(data)
-    return render("triage.md.j2", r=data, caps=_CAPS[detail])
+        return _dumps(triage_dict(report, detail=detail))
+    return render("triage.md.j2", r=report.model_dump(mode="json"), caps=_CAPS[detail])
 
 
 def render_comparison(cmp: RunComparison, *, fmt: Format = "markdown") -> str:

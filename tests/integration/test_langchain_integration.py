@@ -16,7 +16,7 @@ from langchain_tests.integration_tests import ToolsIntegrationTests
 from letta_runs import Run, RunsClient
 from letta_runs.diagnosis import RunDiagnosis
 from letta_runs.langchain import LettaRunsClients, LettaRunsTool, LettaRunsToolkit
-from letta_runs.operations import COMPOSITE_OPERATIONS, OPERATIONS
+from letta_runs.operations import OPERATIONS
 
 pytestmark = pytest.mark.letta_server
 
@@ -73,6 +73,7 @@ def example(name: str) -> dict[str, Any]:
             "run_id_a": run_id("sync.ok_reply"),
             "run_id_b": run_id("sync.loop_max_steps_3"),
         },
+        "watch_run": {"run_id": run_id("stream_bg.background_stream"), "max_seconds": 20},
     }
     return examples[name]
 
@@ -123,7 +124,7 @@ class TestDeleteRunToolOnLetta(_OnLetta):
 
 WRITTEN_OUT = {"retrieve_trace_for_run", "delete_run"}
 
-for _op in [*OPERATIONS, *COMPOSITE_OPERATIONS]:
+for _op in OPERATIONS:
     if _op.name not in WRITTEN_OUT:
         _cls = type(f"Test{_camel(_op.name)}ToolOnLetta", (_OnLetta,), {"operation_name": _op.name})
         globals()[_cls.__name__] = _cls

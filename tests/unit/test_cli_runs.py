@@ -142,7 +142,9 @@ def test_list_table_has_headers_and_one_line_per_run(fake: FakeLetta) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["ID", "STATUS", "STOP"]
     assert sum(line.startswith("run-") for line in lines) == 4
-    assert "more available: --before run-" in result.stdout
+    assert "… more: letta-runs --base-url http://letta.test runs list --limit 4 --before run-" in (
+        result.stdout
+    )
 
 
 def test_steps_all_returns_the_fifty_steps_of_the_loop(fake: FakeLetta) -> None:

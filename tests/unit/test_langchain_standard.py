@@ -1,6 +1,6 @@
 """LangChain's standard tool tests, one class per catalog operation, on the embedded demo runs.
 
-The classes are generated from ``OPERATIONS + COMPOSITE_OPERATIONS``, so an operation added to
+The classes are generated from the catalog (``OPERATIONS``), so an operation added to
 the catalog is tested here without touching this file — provided ``EXAMPLES`` gives it example
 arguments (``test_every_operation_has_an_example`` fails until it does).
 
@@ -24,7 +24,7 @@ from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 from letta_runs import RunsClient
 from letta_runs.langchain import LettaRunsTool
-from letta_runs.operations import COMPOSITE_OPERATIONS, OPERATIONS
+from letta_runs.operations import OPERATIONS
 
 
 def demo_run_id(label: str) -> str:
@@ -54,6 +54,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "triage_runs": {"since": "520w", "limit": 50},
     "find_stuck_runs": {"older_than": "10m"},
     "compare_runs": {"run_id_a": OK_RUN, "run_id_b": LOOP_RUN},
+    "watch_run": {"run_id": BACKGROUND_RUN, "max_seconds": 10, "detail": "summary"},
 }
 
 TRACE_UNAVAILABLE = (
@@ -62,7 +63,7 @@ TRACE_UNAVAILABLE = (
 )
 
 DEMO = RunsClient(base_url="demo")
-CATALOG = [*OPERATIONS, *COMPOSITE_OPERATIONS]
+CATALOG = OPERATIONS
 
 
 def test_every_operation_has_an_example() -> None:

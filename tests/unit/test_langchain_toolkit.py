@@ -47,9 +47,7 @@ def tools_by_name(toolkit: LettaRunsToolkit) -> dict[str, BaseTool]:
 
 def test_default_toolkit_is_the_read_only_catalog_in_order(toolkit: LettaRunsToolkit) -> None:
     names = [tool.name for tool in toolkit.get_tools()]
-    assert names == [
-        op.name for op in catalog.OPERATIONS + catalog.COMPOSITE_OPERATIONS if op.read_only
-    ]
+    assert names == [op.name for op in catalog.OPERATIONS if op.read_only]
     assert "delete_run" not in names
     assert {"list_runs", "retrieve_stream_for_run"} <= set(names)
 
@@ -87,19 +85,21 @@ def test_include_must_be_a_list_not_a_single_string() -> None:
 
 
 def test_an_operation_added_to_the_catalog_becomes_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def echo(client: AsyncRunsClient, args: Any) -> OperationResult:
-        return OperationResult(
-            data={"run_id": args.run_id}, text=f"echo {args.run_id}", artifact=args
-        )
+    async def echo(client: AsyncRunsClient, run_id: str) -> dict[str, str]:
+        return {"run_id": run_id}
+
+    def present(value: Any, args: Any, face: Any) -> OperationResult:
+        return OperationResult(data=value, text=f"echo {args.run_id}", artifact=value)
 
     extra = dataclasses.replace(
         get_operation("retrieve_run"),
         name="echo_run",
         mcp_name="echo-run",
-        call=echo,
+        func=echo,
+        present=present,
         composite=True,
     )
-    monkeypatch.setattr(catalog, "COMPOSITE_OPERATIONS", [*catalog.COMPOSITE_OPERATIONS, extra])
+    monkeypatch.setattr(catalog, "OPERATIONS", [*catalog.OPERATIONS, extra])
     tool = tools_by_name(LettaRunsToolkit(RunsClient(base_url="demo")))["echo_run"]
     message = tool.invoke(call("echo_run", {"run_id": LOOP_RUN}))
     assert message.content == f"echo {LOOP_RUN}"
@@ -162,7 +162,9 @@ def test_sync_invoke_gives_the_same_message_as_async(toolkit: LettaRunsToolkit) 
     async_message = asyncio.run(tool.ainvoke(call(tool.name, args)))
     assert sync_message.content == async_message.content
     assert sync_message.content.startswith(f"3 step(s) of {LOOP_RUN}")
-    assert [s.id for s in sync_message.artifact] == [s.id for s in async_message.artifact]
+    assert [s.id for s in sync_message.artifact.items] == [
+        s.id for s in async_message.artifact.items
+    ]
 
 
 def test_plain_invoke_without_a_tool_call_returns_the_content(toolkit: LettaRunsToolkit) -> None:
@@ -224,10 +226,10 @@ async def test_arguments_outside_the_schema_are_rejected_before_any_call(
 
 
 def test_unexpected_errors_are_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(client: AsyncRunsClient, args: Any) -> OperationResult:
+    async def broken(client: AsyncRunsClient, run_id: str) -> OperationResult:
         raise RuntimeError("bug")
 
-    op = dataclasses.replace(get_operation("retrieve_run"), call=broken)
+    op = dataclasses.replace(get_operation("retrieve_run"), func=broken)
     tool = LettaRunsTool(operation=op, client=RunsClient(base_url="demo"))
     with pytest.raises(RuntimeError, match="bug"):
         tool.invoke(call("retrieve_run", {"run_id": LOOP_RUN}))

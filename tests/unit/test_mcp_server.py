@@ -19,6 +19,7 @@ from letta_runs import AsyncRunsClient, InvalidArgumentError
 from letta_runs.mcp_server import (
     create_http_app,
     create_server,
+    output_schema,
     served_operations,
 )
 from letta_runs.operations import COMPOSITE_OPERATIONS, OPERATIONS
@@ -84,7 +85,7 @@ async def test_allow_delete_adds_delete_run_as_destructive() -> None:
 
 
 async def test_every_tool_carries_the_catalog_schema_title_and_hints() -> None:
-    ops = {op.mcp_name: op for op in OPERATIONS + COMPOSITE_OPERATIONS}
+    ops = {op.mcp_name: op for op in OPERATIONS}
     async with Client(create_server(demo_client, allow_delete=True)) as client:
         tools = (await client.list_tools()).tools
     assert len(tools) == len(ops)
@@ -98,7 +99,30 @@ async def test_every_tool_carries_the_catalog_schema_title_and_hints() -> None:
         dumped = tool.annotations.model_dump(by_alias=True, exclude_none=True)
         assert dumped == {"title": op.title, **op.hints}
         assert dumped["openWorldHint"] is True
-        assert tool.output_schema == {"type": "object", "additionalProperties": True}
+        assert tool.output_schema == output_schema(op)
+        assert tool.output_schema["type"] == "object"
+        assert tool.output_schema.get("properties"), tool.name  # the result model's shape
+
+
+async def test_output_schemas_describe_the_result_models() -> None:
+    async with Client(create_server(demo_client)) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    pages = ("list-runs", "list-messages-run", "list-steps-run", "retrieve-trace-run")
+    for name in pages:
+        props = tools[name].output_schema["properties"]
+        assert {"items", "has_more", "next_cursor", "next_arguments"} <= set(props), name
+    diagnosis = tools["diagnose-run"].output_schema["properties"]
+    assert {"verdict", "root_cause", "next_steps", "usage"} <= set(diagnosis)
+    run = tools["retrieve-run"].output_schema["properties"]
+    assert {"id", "status", "stop_reason", "agent_id"} <= set(run)
+
+
+async def test_only_the_stream_is_not_idempotent() -> None:
+    async with Client(create_server(demo_client)) as client:
+        tools = (await client.list_tools()).tools
+    idempotent = {t.name: t.annotations.idempotent_hint for t in tools if t.annotations}
+    assert idempotent["retrieve-stream-run"] is False
+    assert [name for name, value in idempotent.items() if not value] == ["retrieve-stream-run"]
 
 
 def test_read_only_tools_are_all_read_only() -> None:
@@ -123,23 +147,45 @@ async def test_retrieve_run_returns_the_run_as_structured_content_and_json_text(
     assert SYNC_PLAIN in result.content[1].text  # the operation's short summary
 
 
-async def test_list_tools_wrap_lists_under_result() -> None:
+async def test_list_tools_return_pages_with_has_more_and_the_next_arguments() -> None:
     async with Client(create_server(demo_client)) as client:
         runs = await client.call_tool("list-runs", {"limit": 3})
         steps = await client.call_tool("list-steps-run", {"run_id": MULTI_STEP, "limit": 100})
-        messages = await client.call_tool("list-messages-run", {"run_id": MULTI_STEP, "limit": 100})
-    assert [r["status"] for r in runs.structured_content["result"]] and len(
-        runs.structured_content["result"]
-    ) == 3
+        rest = await client.call_tool("list-runs", runs.structured_content["next_arguments"])
+        messages = await page_to_the_end(client, "list-messages-run", {"run_id": MULTI_STEP})
+    page = runs.structured_content
+    assert [r["status"] for r in page["items"]] and page["count"] == 3
+    assert page["has_more"] is True
+    assert page["next_arguments"] == {"limit": 3, "before": page["items"][-1]["id"]}
+    assert page["next_cursor"] == page["items"][-1]["id"]
+    assert not {r["id"] for r in page["items"]} & {
+        r["id"] for r in rest.structured_content["items"]
+    }
+    assert "list-runs {" in runs.content[1].text  # the continuation, in this server's names
     recorded_steps = read_fixture("sync_add_mem_search_note_add", "steps.json")
-    assert sorted(s["id"] for s in steps.structured_content["result"]) == sorted(
+    assert sorted(s["id"] for s in steps.structured_content["items"]) == sorted(
         s["id"] for s in recorded_steps
     )
+    assert steps.structured_content["has_more"] is False
+    assert steps.structured_content["next_arguments"] is None
     recorded_messages = read_fixture("sync_add_mem_search_note_add", "messages.json")
-    got = messages.structured_content
-    items = got["result"] if "result" in got else got["items"]
-    assert {m["id"] for m in items} <= {m["id"] for m in recorded_messages}
-    assert len(items) >= 1
+    assert [m["id"] for m in messages] == [m["id"] for m in recorded_messages]
+
+
+async def page_to_the_end(client: Client, tool: str, arguments: dict[str, Any]) -> list[Any]:
+    """Every item of a list tool, using only what each result says about the next page."""
+    items: list[Any] = []
+    for _ in range(100):
+        result = await client.call_tool(tool, arguments)
+        assert result.is_error is False, text_of(result)
+        page = result.structured_content
+        items += page["items"]
+        if not page["has_more"]:
+            assert page["next_arguments"] is None
+            return items
+        assert page["next_cursor"] == page["items"][-1]["id"]
+        arguments = page["next_arguments"]
+    raise AssertionError(f"{tool} never reached the end")
 
 
 async def test_usage_and_metrics_are_objects_from_the_recording() -> None:

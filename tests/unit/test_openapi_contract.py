@@ -106,7 +106,7 @@ def test_every_status_and_stop_reason_of_the_api_is_known(spec: str) -> None:
 def test_the_catalogs_argument_enums_are_the_models_known_values() -> None:
     from typing import get_args
 
-    from letta_runs.operations import StatusName, StopReasonName
+    from letta_runs.params import RunStatusName, StopReasonType
 
-    assert get_args(StopReasonName) == KNOWN_STOP_REASONS
-    assert get_args(StatusName) == KNOWN_RUN_STATUSES
+    assert tuple(reason.value for reason in StopReasonType) == KNOWN_STOP_REASONS
+    assert get_args(RunStatusName) == KNOWN_RUN_STATUSES

@@ -18,7 +18,8 @@ from letta_runs._exceptions import InvalidArgumentError
 from letta_runs.operations import COMPOSITE_OPERATIONS
 from letta_runs.rest import create_app
 
-FIXTURES = (Path(__file__).resolve().parents[1] / "data" / "fixtures").resolve()
+DATA = (Path(__file__).resolve().parents[1] / "data").resolve()
+FIXTURES = DATA / "fixtures"
 SYNC_PLAIN = "run-39e39189-9b0f-49e1-aa16-49a02c1268f4"
 MULTI_STEP = "run-1bcd7407-1899-4bd3-9d6a-6058cfee7e69"  # sync_add_mem_search_note_add
 FAILED_500 = "run-1784de63-64f5-4f8f-be0a-197d17c67164"  # sync_http500
@@ -167,23 +168,34 @@ async def test_malformed_run_id_is_400_like_letta(api: httpx.AsyncClient, path: 
 
 
 @pytest.mark.parametrize(
-    ("path", "params"),
+    ("path", "params", "loc"),
     [
-        ("/v1/runs/", {"limit": 0}),
-        ("/v1/runs/", {"limit": 1001}),
-        ("/v1/runs/", {"limit": "ten"}),
-        ("/v1/runs/", {"order": "sideways"}),
-        ("/v1/runs/", {"statuses": "bogus"}),
-        (f"/v1/runs/{SYNC_PLAIN}/trace", {"limit": 0}),
-        (f"/v1/runs/{SYNC_PLAIN}/steps", {"limit": -1}),
+        ("/v1/runs/", {"limit": 0}, "limit"),
+        ("/v1/runs/", {"limit": 1001}, "limit"),
+        ("/v1/runs/", {"limit": "ten"}, "limit"),
+        ("/v1/runs/", {"order": "sideways"}, "order"),
+        ("/v1/runs/", {"stop_reason": "bogus"}, "stop_reason"),
+        (f"/v1/runs/{SYNC_PLAIN}/trace", {"limit": 0}, "limit"),
     ],
 )
-async def test_bad_query_values_are_422(
-    api: httpx.AsyncClient, path: str, params: dict[str, Any]
+async def test_bad_query_values_are_letta_422(
+    api: httpx.AsyncClient, path: str, params: dict[str, Any], loc: str
 ) -> None:
     response = await api.get(path, params=params)
     assert response.status_code == 422, response.text
-    assert "detail" in response.json()
+    body = response.json()
+    assert set(body) == {"trace_id", "detail"} and body["trace_id"] == ""
+    assert f"'loc': ('query', '{loc}')" in body["detail"]  # Letta's text of the error list
+
+
+async def test_what_letta_checks_itself_is_answered_by_letta(api: httpx.AsyncClient) -> None:
+    statuses = await api.get("/v1/runs/", params={"statuses": "bogus"})
+    assert statuses.status_code == 400
+    assert statuses.json() == {"detail": "'bogus' is not a valid RunStatus"}
+    empty = await api.get(f"/v1/runs/{SYNC_PLAIN}/messages", params={"limit": 0})
+    assert empty.status_code == 200 and empty.json() == []
+    ignored = await api.get("/v1/runs/", params={"colour": "red", "limit": 1})
+    assert ignored.status_code == 200 and len(ignored.json()) == 1
 
 
 # --------------------------------------------------------------------------- delete
@@ -251,6 +263,51 @@ def test_loopback_needs_no_token() -> None:
 # --------------------------------------------------------------------------- openapi, composites
 
 
+LETTA_OPERATION_IDS = {
+    ("get", "/v1/runs/"): "list_runs",
+    ("get", "/v1/runs/active"): "list_active_runs",
+    ("get", "/v1/runs/{run_id}"): "retrieve_run",
+    ("delete", "/v1/runs/{run_id}"): "delete_run",
+    ("get", "/v1/runs/{run_id}/messages"): "list_messages_for_run",
+    ("get", "/v1/runs/{run_id}/usage"): "retrieve_usage_for_run",
+    ("get", "/v1/runs/{run_id}/metrics"): "retrieve_metrics_for_run",
+    ("get", "/v1/runs/{run_id}/steps"): "list_steps_for_run",
+    ("get", "/v1/runs/{run_id}/trace"): "retrieve_trace_for_run",
+    ("post", "/v1/runs/{run_id}/stream"): "retrieve_stream_for_run",
+}
+
+
+async def test_openapi_has_lettas_operation_ids_response_schemas_and_bearer_security(
+    api: httpx.AsyncClient,
+) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    letta = json.loads((DATA / "openapi" / "letta-openapi.0.16.8.json").read_text())
+    for (method, path), operation_id in LETTA_OPERATION_IDS.items():
+        ours = spec["paths"][path][method]
+        assert ours["operationId"] == operation_id == letta["paths"][path][method]["operationId"]
+        assert ours["security"] == [{"HTTPBearer": []}], path
+    assert spec["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["HTTPBearer"]["description"],
+    }
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            if (method, path) in {
+                ("delete", "/v1/runs/{run_id}"),
+                ("post", "/v1/runs/{run_id}/stream"),
+            }:
+                continue  # Letta declares no response model for these two either
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert schema, (method, path)
+    run_list = spec["paths"]["/v1/runs/"]["get"]["responses"]["200"]["content"]
+    assert run_list["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/Run"}
+    diagnosis = spec["paths"]["/v1/runs/{run_id}/diagnosis"]["get"]["responses"]["200"]
+    assert diagnosis["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RunDiagnosis"
+    }
+
+
 async def test_openapi_lists_every_route(api: httpx.AsyncClient) -> None:
     spec = (await api.get("/openapi.json")).json()
     paths = spec["paths"]
@@ -285,6 +342,15 @@ async def test_diagnosis_route(api: httpx.AsyncClient) -> None:
     assert FAILED_500 in as_markdown.text or "failed" in as_markdown.text.lower()
     bad = await api.get("/v1/runs/foo/diagnosis")
     assert bad.status_code == 400
+
+
+async def test_detail_shapes_the_json_diagnosis(api: httpx.AsyncClient) -> None:
+    summary = await api.get(f"/v1/runs/{FAILED_500}/diagnosis", params={"detail": "summary"})
+    full = await api.get(f"/v1/runs/{FAILED_500}/diagnosis", params={"detail": "full"})
+    assert summary.status_code == full.status_code == 200
+    assert summary.json()["detail"] == "summary"
+    assert "findings" not in summary.json() and "findings" in full.json()
+    assert len(summary.text) < len(full.text)
 
 
 async def test_timeline_route(api: httpx.AsyncClient) -> None:

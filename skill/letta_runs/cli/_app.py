@@ -1,7 +1,7 @@
-"""The root ``letta-runs`` group: global options, client construction and error reporting.
+"""The root ``letta-runs`` group: global options, running catalog operations, error reporting.
 
-Every command is an adapter: it parses its arguments, calls one function of the core and hands
-the result to :class:`Output`. Errors never escape as tracebacks: ``LettaRunsGroup.invoke``
+Every command is an adapter: it parses its arguments, runs one operation of the catalog
+(:meth:`CLIState.run`) and hands the result to :class:`Output`. Errors never escape as tracebacks: ``LettaRunsGroup.invoke``
 turns them into ``error: …`` / ``hint: …`` lines on stderr (a JSON object with ``--json``) and
 the exit code of the error's kind.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,8 +22,10 @@ from .._exceptions import LettaRunsError, redact, register_secret
 
 if TYPE_CHECKING:
     from .._client import AsyncRunsClient, RunsClient
+    from ..operations import OperationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 EXIT_CODES_EPILOG = """\b
 Exit codes:
@@ -60,14 +62,41 @@ class CLIState:
     def client(self) -> RunsClient:
         from .._client import RunsClient
 
-        return RunsClient(**self._client_kwargs())
+        return RunsClient(**self.client_settings())
 
     def async_client(self) -> AsyncRunsClient:
         from .._client import AsyncRunsClient
 
-        return AsyncRunsClient(**self._client_kwargs())
+        return AsyncRunsClient(**self.client_settings())
 
-    def _client_kwargs(self) -> dict[str, Any]:
+    def cli_options(self) -> tuple[str, ...]:
+        """The global options a command printed for the user keeps (never the key)."""
+        if self.base_url == DEMO_BASE_URL:
+            options: tuple[str, ...] = ("--demo",)
+        elif self.base_url:
+            options = ("--base-url", self.base_url)
+        else:
+            options = ()
+        return options + (("--project", self.project) if self.project else ())
+
+    def run(self, operation: str, arguments: dict[str, Any], **local: Any) -> OperationResult:
+        """Run a catalog operation with these settings; next steps keep the global options."""
+        from .._blocking import run_blocking
+        from ..operations import Face, get_operation
+
+        op = get_operation(operation)
+        face = Face("cli", cli_options=self.cli_options())
+        return run_blocking(
+            self.client_settings(), lambda client: op.run(client, arguments, face=face, **local)
+        )
+
+    def blocking(self, fn: Callable[[AsyncRunsClient], Awaitable[T]]) -> T:
+        """Run ``fn(client)`` on an async client with these settings, from this command."""
+        from .._blocking import run_blocking
+
+        return run_blocking(self.client_settings(), fn)
+
+    def client_settings(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "api_key": self.api_key,
             "base_url": self.base_url,

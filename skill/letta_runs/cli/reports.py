@@ -1,8 +1,8 @@
 """Report commands: ``diagnose``, ``timeline``, ``triage``, ``stuck``, ``compare``, ``watch``,
 ``export`` and ``prompt analyze``.
 
-Each calls one composite of ``letta_runs.composites`` (or reads bundle files written by
-``export``) and prints the Markdown report on a terminal, JSON otherwise.
+Each runs one operation of the catalog (reading bundle files written by ``export`` where a
+``--bundle`` is given) and prints the Markdown report on a terminal, JSON otherwise.
 
 The diagnosis engine, the composites, the templates (jinja2) and asyncio are imported inside
 the command that needs them, never at module level: ``letta-runs --help`` and ``runs get`` must
@@ -11,26 +11,18 @@ not pay for them (``tests/unit/test_cli_startup.py`` guards this).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._exceptions import InvalidArgumentError, LettaRunsError
 from ..durations import parse_duration
-from ._app import global_options, state_of
+from ._app import CLIState, global_options, state_of
 from ._output import Output, output_options
 from .runs import _event_line
 
 if TYPE_CHECKING:
-    from .._client import AsyncRunsClient
-    from ..evidence import Evidence
     from ..models import StreamEvent
-    from ..rendering import Detail
-
-T = TypeVar("T")
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.3
@@ -54,21 +46,20 @@ DETAIL = click.Choice(["summary", "standard", "full"])
 BUNDLE = click.Path(exists=True, path_type=Path)
 
 
-def with_client(fn: Callable[[AsyncRunsClient], Awaitable[T]]) -> T:
-    """Run ``fn(client)`` on a fresh async client built from the global options."""
-    import asyncio
-
-    state = state_of(click.get_current_context())
-
-    async def go() -> T:
-        async with state.async_client() as client:
-            return await fn(client)
-
-    return asyncio.run(go())
-
-
 def _progress(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _seconds(value: float) -> str:
+    """Seconds as a duration argument (``90s``)."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") + "s"
+
+
+def _report(out: Output, operation: str, arguments: dict[str, Any], **local: Any) -> None:
+    """Run a report operation and print its Markdown on a terminal, its JSON otherwise."""
+    state: CLIState = state_of(click.get_current_context())
+    result = state.run(operation, arguments, **local)
+    out.emit(result.data, lambda: result.text)
 
 
 @click.command("diagnose")
@@ -85,7 +76,7 @@ def _progress(message: str) -> None:
 @output_options(human="markdown")
 @global_options
 def diagnose(
-    out: Output, run_id: str, bundle: Path | None, stuck_after: float, detail: Detail
+    out: Output, run_id: str, bundle: Path | None, stuck_after: float, detail: str
 ) -> None:
     """Post-mortem of one run: verdict, root cause, evidence, next steps.
 
@@ -99,39 +90,8 @@ def diagnose(
       letta-runs diagnose run-… --detail summary --json
       letta-runs diagnose run-… --bundle run.bundle.json
     """
-    from .. import composites, rendering
-    from ..diagnosis.engine import diagnose as diagnose_evidence
-
-    if bundle is not None:
-        diag = diagnose_evidence(_load(bundle, run_id), stuck_after=stuck_after)
-    else:
-        diag = with_client(lambda c: composites.diagnose_run(c, run_id, stuck_after=stuck_after))
-    out.emit(
-        None,
-        lambda: rendering.render_diagnosis(diag, detail=detail, fmt="markdown"),
-        json_text=lambda: rendering.render_diagnosis(diag, detail=detail, fmt="json"),
-    )
-
-
-def _load(bundle: Path, run_id: str) -> Evidence:
-    """The evidence in ``bundle``, which must be about ``run_id``."""
-    from ..evidence import load_bundle
-
-    try:
-        ev = load_bundle(bundle)
-    except LettaRunsError:
-        raise
-    except (ValueError, OSError) as exc:
-        raise InvalidArgumentError(
-            f"cannot read the bundle {bundle}: {exc}",
-            hint="pass a file written by `letta-runs export` (or a folder of recorded responses)",
-        ) from exc
-    if ev.run.id != run_id:
-        raise InvalidArgumentError(
-            f"the bundle {bundle} holds {ev.run.id}, not {run_id}",
-            hint="pass the run id the bundle was exported for",
-        )
-    return ev
+    arguments = {"run_id": run_id, "detail": detail, "stuck_after_seconds": stuck_after}
+    _report(out, "diagnose_run", arguments, bundle=bundle)
 
 
 @click.command("timeline")
@@ -141,7 +101,7 @@ def _load(bundle: Path, run_id: str) -> Evidence:
 @click.option("--detail", type=DETAIL, default="standard", show_default=True, help="How much.")
 @output_options(human="markdown")
 @global_options
-def timeline(out: Output, run_id: str, bundle: Path | None, full: bool, detail: Detail) -> None:
+def timeline(out: Output, run_id: str, bundle: Path | None, full: bool, detail: str) -> None:
     """Chronological timeline of a run: each step, its messages, tokens and timing.
 
     Repeated identical steps (a tool loop) are folded into one line unless --full.
@@ -150,18 +110,8 @@ def timeline(out: Output, run_id: str, bundle: Path | None, full: bool, detail: 
     Example:
       letta-runs --demo timeline run-1bcd7407-1899-4bd3-9d6a-6058cfee7e69
     """
-    from .. import composites, rendering
-    from ..diagnosis.timeline import build_timeline
-
-    if bundle is not None:
-        result = build_timeline(_load(bundle, run_id), compact=not full)
-    else:
-        result = with_client(lambda c: composites.run_timeline(c, run_id, compact=not full))
-    out.emit(
-        None,
-        lambda: rendering.render_timeline(result, detail=detail, fmt="markdown"),
-        json_text=lambda: rendering.render_timeline(result, detail=detail, fmt="json"),
-    )
+    arguments = {"run_id": run_id, "detail": detail, "full": full}
+    _report(out, "run_timeline", arguments, bundle=bundle)
 
 
 @click.command("triage")
@@ -193,7 +143,7 @@ def triage(
     agent_id: str | None,
     statuses: tuple[str, ...],
     limit: int,
-    detail: Detail,
+    detail: str,
 ) -> None:
     """Diagnose recent runs and group the problems by root cause, error type and tool.
 
@@ -204,22 +154,15 @@ def triage(
       letta-runs --demo triage --since 30d
       letta-runs triage --since 1h --agent-id agent-… --status failed --json
     """
-    from .. import composites, rendering
-
-    kwargs: dict[str, Any] = {
-        "since": timedelta(seconds=since),
+    arguments: dict[str, Any] = {
+        "since": _seconds(since),
         "agent_id": agent_id,
         "limit": limit,
-        "progress": _progress,
+        "detail": detail,
     }
     if statuses:
-        kwargs["statuses"] = list(statuses)
-    report = with_client(lambda c: composites.triage_runs(c, **kwargs))
-    out.emit(
-        None,
-        lambda: rendering.render_triage(report, detail=detail, fmt="markdown"),
-        json_text=lambda: rendering.render_triage(report, detail=detail, fmt="json"),
-    )
+        arguments["statuses"] = list(statuses)
+    _report(out, "triage_runs", arguments, progress=_progress)
 
 
 @click.command("stuck")
@@ -240,12 +183,7 @@ def stuck(out: Output, older_than: float, agent_id: str | None) -> None:
     Example:
       letta-runs --demo stuck --older-than 10m
     """
-    from .. import composites, rendering
-
-    report = with_client(
-        lambda c: composites.find_stuck_runs(c, older_than=older_than, agent_id=agent_id)
-    )
-    out.emit(report, lambda: rendering.render_stuck(report, fmt="markdown"))
+    _report(out, "find_stuck_runs", {"older_than": _seconds(older_than), "agent_id": agent_id})
 
 
 @click.command("compare")
@@ -265,25 +203,8 @@ def compare(
       letta-runs --demo compare run-69218f56-d739-427f-a971-333ece5c2cdc \\
           run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
-    import asyncio
-
-    from .. import rendering
-    from ..diagnosis.compare import compare_runs
-    from ..evidence import gather_evidence
-
-    async def evidence(client: AsyncRunsClient, run_id: str, bundle: Path | None) -> Evidence:
-        if bundle is not None:
-            return _load(bundle, run_id)
-        return await gather_evidence(client, run_id, include_trace=False)
-
-    async def both(client: AsyncRunsClient) -> tuple[Evidence, Evidence]:
-        return await asyncio.gather(
-            evidence(client, run_a, bundle_a), evidence(client, run_b, bundle_b)
-        )
-
-    ev_a, ev_b = with_client(both)
-    result = compare_runs(ev_a, ev_b)
-    out.emit(result, lambda: rendering.render_comparison(result, fmt="markdown"))
+    arguments = {"run_id_a": run_a, "run_id_b": run_b}
+    _report(out, "compare_runs", arguments, bundle_a=bundle_a, bundle_b=bundle_b)
 
 
 @click.command("watch")
@@ -306,7 +227,7 @@ def watch(
     idle_timeout: float,
     max_time: float | None,
     stuck_after: float,
-    detail: Detail,
+    detail: str,
 ) -> None:
     """Follow a run until it ends (events on stderr), then print its diagnosis.
 
@@ -317,27 +238,18 @@ def watch(
       letta-runs --demo watch run-5ab019dd-6498-4ae8-9c53-271145402d1b
     """
 
-    from .. import composites, rendering
-
     def on_event(event: StreamEvent) -> None:
         if event.kind != "ping":
             click.echo(_event_line(event), err=True)
 
-    diag = with_client(
-        lambda c: composites.watch_run(
-            c,
-            run_id,
-            on_event=on_event,
-            idle_timeout=idle_timeout,
-            max_seconds=max_time,
-            stuck_after=stuck_after,
-        )
-    )
-    out.emit(
-        None,
-        lambda: rendering.render_diagnosis(diag, detail=detail, fmt="markdown"),
-        json_text=lambda: rendering.render_diagnosis(diag, detail=detail, fmt="json"),
-    )
+    arguments = {
+        "run_id": run_id,
+        "idle_timeout": idle_timeout,
+        "max_seconds": max_time,
+        "stuck_after_seconds": stuck_after,
+        "detail": detail,
+    }
+    _report(out, "watch_run", arguments, on_event=on_event)
 
 
 @click.command("export")
@@ -363,14 +275,13 @@ def export(
     Example:
       letta-runs --demo export run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011 --output loop.json
     """
-    from .. import composites
-
     if json_flag:
         state_of(click.get_current_context()).json_errors = True
-    bundle = with_client(
-        lambda c: composites.export_run(
-            c, run_id, include_trace=not no_trace, include_stream=not no_stream
-        )
+    from ..composites import export_run
+
+    state = state_of(click.get_current_context())
+    bundle = state.blocking(
+        lambda c: export_run(c, run_id, include_trace=not no_trace, include_stream=not no_stream)
     )
     Output(True, "json", output, "json").emit(bundle, what=f"bundle of {run_id}")
 
@@ -404,15 +315,13 @@ def analyze(run_id: str, bundle: Path | None, output: str | None, json_flag: boo
     Example:
       letta-runs --demo prompt analyze run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
-    from .. import rendering
-    from ..diagnosis.engine import diagnose as diagnose_evidence
-    from ..evidence import gather_evidence
+    from ..diagnosis import diagnose
+    from ..evidence import evidence_for
+    from ..rendering import render_analyze_prompt
 
-    if bundle is not None:
-        ev = _load(bundle, run_id)
-    else:
-        ev = with_client(lambda c: gather_evidence(c, run_id, include_trace=True))
-    text = rendering.render_analyze_prompt(ev, diagnose_evidence(ev))
+    state = state_of(click.get_current_context())
+    ev = state.blocking(lambda c: evidence_for(c, run_id, bundle=bundle, include_trace=True))
+    text = render_analyze_prompt(ev, diagnose(ev))
     if json_flag:
         state_of(click.get_current_context()).json_errors = True
     out = Output(json_flag, None if json_flag else "markdown", output, "markdown")

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._exceptions import InvalidArgumentError
-from ..output import dump_json, render_mapping, render_table, shorten, to_jsonable
-from ._app import global_options, state_of
+from ..output import dump_json, render_mapping, render_table, shorten
+from ._app import CLIState, global_options, state_of
 from ._output import Output, output_options
 
 if TYPE_CHECKING:
@@ -32,17 +32,40 @@ STEP_COLUMNS = [
 ]
 
 
-def _page_payload(items: Sequence[Any], *, has_more: bool | None) -> dict[str, Any]:
-    """A bounded list: the items, how many, and whether the server holds more."""
-    return {"items": [to_jsonable(i) for i in items], "count": len(items), "has_more": has_more}
+def _list(
+    state: CLIState,
+    operation: str,
+    arguments: dict[str, Any],
+    *,
+    walk_all: bool,
+    max_items: int | None,
+) -> tuple[dict[str, Any], list[Any], list[str]]:
+    """One page (default) or every page (``--all``/``--max-items``) of a list operation: the
+    JSON payload, the items, and the commands that continue it."""
+    arguments = {k: v for k, v in arguments.items() if v is not None and v != ()}
+    if not (walk_all or max_items is not None):
+        result = state.run(operation, arguments)
+        return result.data, list(result.artifact.items), _steps(state, result.next_steps)
+
+    from ..operations import Page, get_operation
+
+    op = get_operation(operation)
+
+    async def walk(client: Any) -> list[Page[Any]]:
+        return [page async for page in op.walk(client, arguments, max_items=max_items)]
+
+    pages = state.blocking(walk)
+    items = [item for page in pages for item in page.items]
+    last = pages[-1]
+    payload = last.model_copy(update={"items": items}).model_dump(mode="json", by_alias=True)
+    return payload, items, []
 
 
-def _collect(page: Any, *, walk_all: bool, max_items: int | None) -> tuple[list[Any], bool | None]:
-    """This page (default) or every page (``--all``), with the page object's own walker."""
-    if walk_all or max_items is not None:
-        items = list(page.iter_all(max_items=max_items))
-        return items, (None if max_items is not None and len(items) >= max_items else False)
-    return list(page.items), bool(page.has_more())
+def _steps(state: CLIState, steps: Iterable[Any]) -> list[str]:
+    from ..operations import Face
+
+    face = Face("cli", cli_options=state.cli_options())
+    return [f"… {step.why}: {face.step(step)}" for step in steps]
 
 
 def _runs_table(runs: Iterable[Run]) -> str:
@@ -50,8 +73,8 @@ def _runs_table(runs: Iterable[Run]) -> str:
     return render_table(rows, RUN_COLUMNS) if rows else "no runs"
 
 
-def _more_note(has_more: bool | None, hint: str) -> str:
-    return f"\n… more available: {hint}" if has_more else ""
+def _with_notes(table: str, notes: list[str]) -> str:
+    return "\n".join([table, *notes])
 
 
 def page_options(func: Any) -> Any:
@@ -121,27 +144,26 @@ def list_runs(
       letta-runs --demo runs list --status failed --limit 5
       letta-runs runs list --agent-id agent-… --all --max-items 500 --json
     """
-    with state_of(click.get_current_context()).client() as client:
-        page = client.runs.list(
-            agent_id=agent_id,
-            agent_ids=list(agent_ids) or None,
-            statuses=list(statuses) or None,
-            background=background,
-            stop_reason=stop_reason,
-            conversation_id=conversation_id,
-            before=before,
-            after=after,
-            limit=limit,
-            order=order,
-            active=active,
-        )
-        items, has_more = _collect(page, walk_all=walk_all, max_items=max_items)
-    hint = f"--before {items[-1].id}" if items else ""
-    out.emit(
-        _page_payload(items, has_more=has_more),
-        lambda: _runs_table(items) + _more_note(has_more, hint),
-        what=f"{len(items)} runs",
+    payload, items, notes = _list(
+        state_of(click.get_current_context()),
+        "list_runs",
+        {
+            "agent_id": agent_id,
+            "agent_ids": list(agent_ids) or None,
+            "statuses": list(statuses) or None,
+            "background": background,
+            "stop_reason": stop_reason,
+            "conversation_id": conversation_id,
+            "before": before,
+            "after": after,
+            "limit": limit,
+            "order": order,
+            "active": active,
+        },
+        walk_all=walk_all,
+        max_items=max_items,
     )
+    out.emit(payload, lambda: _with_notes(_runs_table(items), notes), what=f"{len(items)} runs")
 
 
 @runs.command("active")
@@ -159,9 +181,10 @@ def active_runs(out: Output, agent_id: str | None, background: bool | None) -> N
     Example:
       letta-runs --demo runs active
     """
-    with state_of(click.get_current_context()).client() as client:
-        items = client.runs.list_active(agent_id=agent_id, background=background)
-    out.emit(_page_payload(items, has_more=False), lambda: _runs_table(items))
+    result = state_of(click.get_current_context()).run(
+        "list_active_runs", {"agent_id": agent_id, "background": background}
+    )
+    out.emit(result.data, lambda: _runs_table(result.artifact.items))
 
 
 @runs.command("get")
@@ -175,8 +198,7 @@ def get_run(out: Output, run_id: str) -> None:
     Example:
       letta-runs --demo runs get run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
-    with state_of(click.get_current_context()).client() as client:
-        run = client.runs.retrieve(run_id)
+    run = state_of(click.get_current_context()).run("retrieve_run", {"run_id": run_id}).artifact
 
     def human() -> str:
         data = run.to_json_dict() | {"run_type": run.run_type, "error": run.error_text}
@@ -206,9 +228,8 @@ def delete_run(out: Output, run_id: str, yes: bool) -> None:
             f"refusing to delete {run_id} without --yes",
             hint="re-run with --yes if you really mean to delete this run",
         )
-    with state_of(click.get_current_context()).client() as client:
-        result = client.runs.delete(run_id)
-    out.emit(result, lambda: f"deleted {run_id}")
+    result = state_of(click.get_current_context()).run("delete_run", {"run_id": run_id})
+    out.emit(result.data["response"], lambda: result.text)
 
 
 def _messages_table(messages: Sequence[Message]) -> str:
@@ -243,16 +264,18 @@ def list_messages(
     Example:
       letta-runs --demo runs messages run-69218f56-d739-427f-a971-333ece5c2cdc --limit 20
     """
-    with state_of(click.get_current_context()).client() as client:
-        page = client.runs.messages.list(
-            run_id, before=before, after=after, limit=limit, order=order
-        )
-        items, has_more = _collect(page, walk_all=walk_all, max_items=max_items)
-    hint = f"--after {items[-1].id}" if items else ""
-    out.emit(
-        _page_payload(items, has_more=has_more),
-        lambda: _messages_table(items) + _more_note(has_more, hint),
-        what=f"{len(items)} messages",
+    _emit_items(
+        out,
+        "list_messages_for_run",
+        run_id,
+        before,
+        after,
+        limit,
+        order,
+        walk_all,
+        max_items,
+        _messages_table,
+        "messages",
     )
 
 
@@ -283,15 +306,43 @@ def list_steps(
     Example:
       letta-runs --demo runs steps run-1784de63-64f5-4f8f-be0a-197d17c67164
     """
-    with state_of(click.get_current_context()).client() as client:
-        page = client.runs.steps.list(run_id, before=before, after=after, limit=limit, order=order)
-        items, has_more = _collect(page, walk_all=walk_all, max_items=max_items)
-    hint = f"--after {items[-1].id}" if items else ""
-    out.emit(
-        _page_payload(items, has_more=has_more),
-        lambda: _steps_table(items) + _more_note(has_more, hint),
-        what=f"{len(items)} steps",
+    _emit_items(
+        out,
+        "list_steps_for_run",
+        run_id,
+        before,
+        after,
+        limit,
+        order,
+        walk_all,
+        max_items,
+        _steps_table,
+        "steps",
     )
+
+
+def _emit_items(
+    out: Output,
+    operation: str,
+    run_id: str,
+    before: str | None,
+    after: str | None,
+    limit: int | None,
+    order: str | None,
+    walk_all: bool,
+    max_items: int | None,
+    table: Any,
+    what: str,
+) -> None:
+    arguments = {"run_id": run_id, "before": before, "after": after, "limit": limit, "order": order}
+    payload, items, notes = _list(
+        state_of(click.get_current_context()),
+        operation,
+        arguments,
+        walk_all=walk_all,
+        max_items=max_items,
+    )
+    out.emit(payload, lambda: _with_notes(table(items), notes), what=f"{len(items)} {what}")
 
 
 @runs.command("usage")
@@ -307,9 +358,8 @@ def usage(out: Output, run_id: str) -> None:
     Example:
       letta-runs --demo runs usage run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
-    with state_of(click.get_current_context()).client() as client:
-        result = client.runs.usage.retrieve(run_id)
-    out.emit(result, lambda: render_mapping(result.to_json_dict()))
+    result = state_of(click.get_current_context()).run("retrieve_usage_for_run", {"run_id": run_id})
+    out.emit(result.data, lambda: render_mapping(result.data))
 
 
 @runs.command("metrics")
@@ -323,9 +373,10 @@ def metrics(out: Output, run_id: str) -> None:
     Example:
       letta-runs --demo runs metrics run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011
     """
-    with state_of(click.get_current_context()).client() as client:
-        result = client.runs.metrics.retrieve(run_id)
-    out.emit(result, lambda: render_mapping(result.to_json_dict()))
+    result = state_of(click.get_current_context()).run(
+        "retrieve_metrics_for_run", {"run_id": run_id}
+    )
+    out.emit(result.data, lambda: render_mapping(result.data))
 
 
 @runs.command("trace")
@@ -340,10 +391,12 @@ def trace(out: Output, run_id: str, limit: int | None) -> None:
     Example:
       letta-runs runs trace run-… --limit 100
     """
-    with state_of(click.get_current_context()).client() as client:
-        spans = client.runs.trace.retrieve(run_id, limit=limit)
+    result = state_of(click.get_current_context()).run(
+        "retrieve_trace_for_run", {"run_id": run_id, "limit": limit}
+    )
+    spans = result.data["items"]
     out.emit(
-        {"items": spans, "count": len(spans)},
+        result.data,
         lambda: "\n".join(shorten(dump_json(s, indent=None), 160) for s in spans) or "no spans",
     )
 

@@ -11,9 +11,12 @@ instead of raising.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from .._text import clean_text
+from .._text import truncate as excerpt
 
 __all__ = [
     "ERROR_TYPE_KINDS",
@@ -184,27 +187,6 @@ def kind_for_error(
         if by_stop and by_stop != "unknown_error":
             return by_stop
     return kind
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-
-
-def clean_text(value: Any) -> str:
-    """Text from untrusted run content with control and bidi characters removed."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return _CONTROL.sub("", text)
-
-
-def excerpt(value: Any, limit: int = 200, *, one_line: bool = False) -> str:
-    """A capped, control-free excerpt (``…`` marks a cut)."""
-    text = clean_text(value)
-    if one_line:
-        text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: max(limit - 1, 0)].rstrip() + "…"
-    return text
 
 
 class Finding(BaseModel):
