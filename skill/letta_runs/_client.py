@@ -286,6 +286,15 @@ class BaseRunsClient:
             bounds = f"between {low} and {high}" if high is not None else f">= {low}"
             raise InvalidArgumentError(f"{name} must be {bounds}, got {value}")
 
+    @staticmethod
+    def _check_order(order: str | None, order_by: str | None) -> None:
+        if order is not None and order not in ("asc", "desc"):
+            raise InvalidArgumentError(f"order must be 'asc' or 'desc', got {order!r}")
+        if order_by is not None and order_by != "created_at":
+            raise InvalidArgumentError(
+                f"order_by must be 'created_at' (the only value the server accepts), got {order_by!r}"
+            )
+
     # -- calls -----------------------------------------------------------------------------
 
     def _list_runs_call(self, filters: dict[str, Any]) -> _Call:

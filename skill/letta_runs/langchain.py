@@ -38,6 +38,7 @@ from ._blocking import run_blocking
 from ._client import AsyncRunsClient, BaseRunsClient, RunsClient
 from ._exceptions import LettaRunsError
 from .operations import FACES, Operation, get_operation
+from .params import invalid_arguments
 
 __all__ = ["LettaRunsClients", "LettaRunsTool", "LettaRunsToolkit", "tool_names"]
 
@@ -163,6 +164,8 @@ class LettaRunsTool(BaseTool):
             "metadata": {**hints, **op.hints, "title": op.title, "composite": op.composite},
             "response_format": "content_and_artifact",
             "handle_tool_error": True,
+            # Arguments LangChain refuses before the call reach the model as the same message.
+            "handle_validation_error": lambda exc: str(invalid_arguments(exc)),
         }
         super().__init__(**{**fields, **kwargs})
         self._operation = op

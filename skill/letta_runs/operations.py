@@ -98,9 +98,9 @@ class NextStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    operation: str = Field(description="A catalog operation: 'list_steps_for_run', ….")
-    args: dict[str, Any] = Field(default_factory=dict)
-    why: str = ""
+    operation: str = Field(description="The operation to call, as the reader names it.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Its arguments.")
+    why: str = Field(default="", description="What it shows.")
 
 
 class Page(BaseModel, Generic[T]):
@@ -214,6 +214,12 @@ class Face:
 
     def steps(self, steps: Iterable[NextStep]) -> list[str]:
         return [self.step(s) for s in steps]
+
+    def named(self, step: NextStep) -> NextStep:
+        """``step`` with its operation under this face's name (MCP tools have their own)."""
+        if self.name != "mcp":
+            return step
+        return step.model_copy(update={"operation": get_operation(step.operation).mcp_name})
 
 
 FACES: dict[FaceName, Face] = {
@@ -782,7 +788,8 @@ async def list_active_runs(
     ] = None,
 ) -> Page[Run]:
     """List runs that are still created or running (not finished), at most 100 (the server's
-    cap). A run that stays here for long is probably stuck; find_stuck_runs explains which."""
+    cap). A run that stays here for long is probably stuck; the stuck-runs check explains
+    which."""
     runs = await client.runs.list_active(agent_id=agent_id, background=background)
     return Page(items=runs, has_more=len(runs) >= 100)
 
@@ -1042,10 +1049,16 @@ def _faced(report: Any, face: Face) -> Any:
     update: dict[str, Any] = {}
     if actions is not None:
         update["next_steps"] = face.steps(actions)
+        update["next_actions"] = [face.named(a) for a in actions]
     stuck = getattr(report, "stuck", None)
     if stuck is not None:
         update["stuck"] = [
-            s.model_copy(update={"next_step": face.step(s.next_action)})
+            s.model_copy(
+                update={
+                    "next_step": face.step(s.next_action),
+                    "next_action": face.named(s.next_action),
+                }
+            )
             if getattr(s, "next_action", None) is not None
             else s
             for s in stuck
@@ -1062,7 +1075,12 @@ def _diagnosis_data(diag: RunDiagnosis, args: Any, face: Face) -> dict[str, Any]
 def _diagnosis_text(diag: RunDiagnosis, args: Any, face: Face) -> str:
     from .rendering import render_diagnosis
 
-    return render_diagnosis(_faced(diag, face), detail=args.detail, fmt="markdown")
+    full = face.step(
+        NextStep(operation="diagnose_run", args={"run_id": diag.run_id, "detail": "full"})
+    )
+    return render_diagnosis(
+        _faced(diag, face), detail=args.detail, fmt="markdown", full_detail=full
+    )
 
 
 @operation(
@@ -1107,7 +1125,10 @@ def _timeline_data(timeline: RunTimeline, args: Any, face: Face) -> dict[str, An
 def _timeline_text(timeline: RunTimeline, args: Any, face: Face) -> str:
     from .rendering import render_timeline
 
-    return render_timeline(timeline, detail=args.detail, fmt="markdown")
+    full = face.step(
+        NextStep(operation="run_timeline", args={"run_id": timeline.run_id, "detail": "full"})
+    )
+    return render_timeline(timeline, detail=args.detail, fmt="markdown", full_detail=full)
 
 
 @operation(

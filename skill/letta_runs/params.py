@@ -33,6 +33,7 @@ __all__ = [
     "TraceQuery",
     "accepts",
     "check_statuses",
+    "invalid_arguments",
     "is_run_id",
     "validate_run_id",
 ]
@@ -249,14 +250,19 @@ def parse_params(model: type[_ParamsT], values: dict[str, Any], *, what: str = "
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        parts = []
-        for err in exc.errors(include_url=False)[:5]:
-            loc = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
-            parts.append(f"{loc}: {err.get('msg')}")
-        raise InvalidArgumentError(
-            f"invalid arguments{' for ' + what if what else ''}: " + "; ".join(parts),
-            hint="check the argument names and types",
-        ) from None
+        raise invalid_arguments(exc, what=what) from None
+
+
+def invalid_arguments(exc: Any, *, what: str = "") -> InvalidArgumentError:
+    """A pydantic ``ValidationError`` as the error every face shows: each wrong argument named."""
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        parts.append(f"{loc}: {err.get('msg')}")
+    return InvalidArgumentError(
+        f"invalid arguments{' for ' + what if what else ''}: " + "; ".join(parts),
+        hint="check the argument names and types",
+    )
 
 
 _ParamsT = TypeVar("_ParamsT", bound=BaseModel)

@@ -182,16 +182,35 @@ def _severity_counts(diag: RunDiagnosis) -> dict[str, int]:
     return out
 
 
+def _full_detail(operation: str, run_id: str) -> str:
+    """The call that shows everything, as the command line spells it (faces pass their own)."""
+    from .operations import NextStep, render_next_step
+
+    step = NextStep(operation=operation, args={"run_id": run_id, "detail": "full"})
+    return render_next_step(step, "cli")
+
+
 def render_diagnosis(
-    diag: RunDiagnosis, *, detail: Detail = "standard", fmt: Format = "markdown"
+    diag: RunDiagnosis,
+    *,
+    detail: Detail = "standard",
+    fmt: Format = "markdown",
+    full_detail: str | None = None,
 ) -> str:
-    """A post-mortem of one run as Markdown or JSON.
+    """A post-mortem of one run as Markdown or JSON; ``full_detail`` is how the reader asks for
+    everything (default: the command line).
 
     >>> print(render_diagnosis(diag, detail="summary"))     # doctest: +SKIP
     """
     if fmt == "json":
         return _dumps(diagnosis_dict(diag, detail=detail))
-    return render("postmortem.md.j2", d=diag.to_json_dict(), detail=detail, caps=_CAPS[detail])
+    return render(
+        "postmortem.md.j2",
+        d=diag.to_json_dict(),
+        detail=detail,
+        caps=_CAPS[detail],
+        full_detail=full_detail or _full_detail("diagnose_run", diag.run_id),
+    )
 
 
 def timeline_dict(tl: RunTimeline, *, detail: Detail = "standard") -> dict[str, Any]:
@@ -206,11 +225,20 @@ def timeline_dict(tl: RunTimeline, *, detail: Detail = "standard") -> dict[str, 
 
 
 def render_timeline(
-    tl: RunTimeline, *, detail: Detail = "standard", fmt: Format = "markdown"
+    tl: RunTimeline,
+    *,
+    detail: Detail = "standard",
+    fmt: Format = "markdown",
+    full_detail: str | None = None,
 ) -> str:
     if fmt == "json":
         return _dumps(timeline_dict(tl, detail=detail))
-    return render("timeline.md.j2", t=tl.model_dump(mode="json"), caps=_CAPS[detail])
+    return render(
+        "timeline.md.j2",
+        t=tl.model_dump(mode="json"),
+        caps=_CAPS[detail],
+        full_detail=full_detail or _full_detail("run_timeline", tl.run_id),
+    )
 
 
 def triage_dict(report: TriageReport, *, detail: Detail = "standard") -> dict[str, Any]:

@@ -36,8 +36,8 @@ def _letta_get(seeded: Any, path: str, **params: Any) -> Any:
 
 
 def _items(structured: dict[str, Any]) -> list[Any]:
-    """A list result: ``{"result": [...]}``, or ``{"items": [...], "truncated": true}`` when cut."""
-    return list(structured["result"] if "result" in structured else structured["items"])
+    """The items of a list result (a page: ``items``, ``has_more``, ``next_arguments``)."""
+    return list(structured["items"])
 
 
 def _busiest(seeded: Any) -> Any:
@@ -85,6 +85,33 @@ async def test_in_memory_tools_read_the_real_server(seeded: Any) -> None:
             assert run.run_id in {r["id"] for r in _items(listed.structured_content)}
         trace = await client.call_tool("retrieve-trace-run", {"run_id": _busiest(seeded).run_id})
         assert trace.is_error is True  # no ClickHouse on the test server: 501
+
+
+async def test_an_mcp_client_pages_a_long_run_to_the_end_from_what_the_results_say(
+    seeded: Any,
+) -> None:
+    run = seeded.runs["sync.loop_max_steps_default"]  # 50 steps: well over 100 messages
+    letta = _letta_get(seeded, f"/v1/runs/{run.run_id}/messages", limit=1000, order="asc")
+    assert len(letta) >= 100
+    items: list[Any] = []
+    calls = 0
+    arguments: dict[str, Any] = {"run_id": run.run_id}
+    async with Client(create_server(_factory(seeded))) as client:
+        while True:
+            result = await client.call_tool("list-messages-run", arguments)
+            calls += 1
+            assert result.is_error is False
+            page = result.structured_content
+            items += page["items"]
+            if not page["has_more"]:
+                break
+            assert "list-messages-run {" in result.content[1].text  # the text says it too
+            arguments = page["next_arguments"]
+            assert calls < 100
+    assert calls > 1  # the result really was cut to fit, and continued
+    assert [(m["id"], m["message_type"]) for m in items] == [
+        (m["id"], m["message_type"]) for m in letta
+    ]
 
 
 async def test_stream_tool_on_a_finished_background_run(seeded: Any) -> None:

@@ -17,7 +17,6 @@ from asgi_server import serve_asgi
 pytest.importorskip("fastapi")
 
 from letta_runs import AsyncRunsClient
-from letta_runs.operations import COMPOSITE_OPERATIONS
 from letta_runs.rest import create_app
 
 pytestmark = pytest.mark.letta_server
@@ -37,6 +36,10 @@ def _pick(seeded: Any) -> list[str]:
     for run in sorted(seeded.runs.values(), key=lambda r: -r.step_count):
         chosen.setdefault((run.endpoint, run.status), run.run_id)
     return list(chosen.values())[:8]
+
+
+def _busiest(seeded: Any) -> Any:
+    return max(seeded.runs.values(), key=lambda r: r.step_count)
 
 
 @pytest.fixture
@@ -124,9 +127,87 @@ async def test_errors_keep_letta_status_and_detail(
     for suffix in ("", "/messages", "/usage", "/metrics", "/steps"):
         await _same(letta, adapter, f"/v1/runs/{UNKNOWN_RUN}{suffix}")
         await _same(letta, adapter, f"/v1/runs/foo{suffix}")
-    theirs = await letta.get("/v1/runs/", params={"limit": 0})
-    ours = await adapter.get("/v1/runs/", params={"limit": 0})
-    assert theirs.status_code == ours.status_code == 422
+    limit = await _identical(letta, adapter, "GET", "/v1/runs/", params={"limit": 0})
+    assert limit.status_code == 422 and limit.json()["trace_id"] == ""
+
+
+async def _identical(
+    letta: httpx.AsyncClient,
+    adapter: httpx.AsyncClient,
+    method: str,
+    path: str,
+    **request: Any,
+) -> httpx.Response:
+    """The adapter answers exactly what Letta answers: the same status and the same body."""
+    theirs = await letta.request(method, path, **request)
+    ours = await adapter.request(method, path, **request)
+    where = (method, path, request)
+    assert ours.status_code == theirs.status_code, (where, theirs.text[:300], ours.text[:300])
+    assert ours.json() == theirs.json(), where
+    return theirs
+
+
+BAD_RUNS_QUERIES: list[dict[str, Any]] = [
+    {"limit": 0},
+    {"limit": 1001},
+    {"limit": "ten"},
+    {"order": "up"},
+    {"order_by": "id"},
+    {"stop_reason": "bogus"},
+    {"background": "maybe"},
+    {"active": "maybe"},
+    {"statuses": "bogus"},
+    {"statuses": ["failed", "Failed"]},
+    {"colour": "red", "limit": 2},  # unknown keys are ignored, as Letta ignores them
+]
+BAD_CHILD_QUERIES: list[dict[str, Any]] = [
+    {"limit": 0},
+    {"limit": "many"},
+    {"order": "sideways"},
+    {"order_by": "id"},
+    {"limit": 2, "after": "message-00000000-0000-4000-8000-000000000000"},
+]
+
+
+async def test_bad_input_gets_lettas_status_and_body(
+    seeded: Any, letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    run_id = _busiest(seeded).run_id
+    statuses: set[int] = set()
+    for params in BAD_RUNS_QUERIES:
+        statuses.add(
+            (await _identical(letta, adapter, "GET", "/v1/runs/", params=params)).status_code
+        )
+    for suffix in ("messages", "steps"):
+        for params in BAD_CHILD_QUERIES:
+            path = f"/v1/runs/{run_id}/{suffix}"
+            statuses.add((await _identical(letta, adapter, "GET", path, params=params)).status_code)
+    for params in ({"limit": 0}, {"limit": 9999}, {"limit": "x"}):
+        path = f"/v1/runs/{run_id}/trace"
+        statuses.add((await _identical(letta, adapter, "GET", path, params=params)).status_code)
+    for suffix in ("", "/messages", "/usage", "/metrics", "/steps"):
+        for bad_id in (UNKNOWN_RUN, "foo", "run-1234"):
+            path = f"/v1/runs/{bad_id}{suffix}"
+            statuses.add((await _identical(letta, adapter, "GET", path)).status_code)
+    stream = f"/v1/runs/{run_id}/stream"
+    for body in ({"starting_after": "abc"}, {"batch_size": "lots"}):
+        statuses.add((await _identical(letta, adapter, "POST", stream, json=body)).status_code)
+    assert {200, 400, 404, 422} <= statuses  # every kind of answer was compared
+
+
+async def test_the_empty_and_negative_limits_of_child_lists_are_lettas(
+    seeded: Any, letta: httpx.AsyncClient, adapter: httpx.AsyncClient
+) -> None:
+    run_id = _busiest(seeded).run_id
+    for suffix in ("messages", "steps"):
+        empty = await _identical(
+            letta, adapter, "GET", f"/v1/runs/{run_id}/{suffix}", params={"limit": 0}
+        )
+        assert empty.status_code == 200 and empty.json() == []
+        negative = await _identical(
+            letta, adapter, "GET", f"/v1/runs/{run_id}/{suffix}", params={"limit": -1}
+        )
+        assert negative.status_code == 500
 
 
 async def test_stream_passes_letta_sse_through(
@@ -153,8 +234,6 @@ async def test_stream_passes_letta_sse_through(
 
 
 async def test_diagnosis_route_on_a_real_run(seeded: Any, adapter: httpx.AsyncClient) -> None:
-    if not any(op.mcp_name == "diagnose-run" for op in COMPOSITE_OPERATIONS):
-        pytest.skip("diagnose-run is not in the catalog yet")
     failed = next(r for r in seeded.runs.values() if r.status == "failed")
     as_json = await adapter.get(f"/v1/runs/{failed.run_id}/diagnosis")
     assert as_json.status_code == 200, as_json.text

@@ -213,16 +213,18 @@ def test_read_only_client_refusal_is_an_error_message() -> None:
     assert "read_only=False" in message.content
 
 
-async def test_arguments_outside_the_schema_are_rejected_before_any_call(
+async def test_arguments_outside_the_schema_are_an_error_message_naming_them(
     toolkit: LettaRunsToolkit,
 ) -> None:
-    # LangChain validates against args_schema first (an agent's ToolNode turns this into text).
-    with pytest.raises(ValueError, match="limit"):
-        await tools_by_name(toolkit)["list_runs"].ainvoke(call("list_runs", {"limit": 0}))
-    with pytest.raises(ValueError, match="run_id"):
-        await tools_by_name(toolkit)["retrieve_run"].ainvoke(
-            call("retrieve_run", {"run_id": "foo"})
-        )
+    # LangChain validates against args_schema first; the model reads which argument was wrong.
+    limit = await tools_by_name(toolkit)["list_runs"].ainvoke(call("list_runs", {"limit": 0}))
+    run_id = await tools_by_name(toolkit)["retrieve_run"].ainvoke(
+        call("retrieve_run", {"run_id": "foo"})
+    )
+    assert limit.status == run_id.status == "error"
+    assert limit.content.startswith("invalid arguments: limit: Input should be greater than")
+    assert run_id.content.startswith("invalid arguments: run_id: String should match pattern")
+    assert "check the argument names and types" in run_id.content
 
 
 def test_unexpected_errors_are_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -172,6 +172,35 @@ async def test_list_tools_return_pages_with_has_more_and_the_next_arguments() ->
     assert [m["id"] for m in messages] == [m["id"] for m in recorded_messages]
 
 
+LOOP_RUN = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"  # sync_max_steps_default: 50 steps
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_an_mcp_client_pages_a_long_run_to_the_end_from_what_the_results_say(
+    order: str,
+) -> None:
+    recorded = read_fixture("sync_max_steps_default", "messages.json")
+    assert len(recorded) >= 100
+    async with Client(create_server(demo_client)) as client:
+        items = await page_to_the_end(
+            client, "list-messages-run", {"run_id": LOOP_RUN, "order": order}
+        )
+    expected = [(m["id"], m["message_type"]) for m in recorded]
+    got = [(m["id"], m["message_type"]) for m in items]
+    assert got == (expected if order == "asc" else _newest_first(expected))
+
+
+def _newest_first(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Newest internal message first; the items one message expands to keep their order."""
+    groups: list[list[tuple[str, str]]] = []
+    for item in items:
+        if groups and groups[-1][0][0] == item[0]:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return [item for group in reversed(groups) for item in group]
+
+
 async def page_to_the_end(client: Client, tool: str, arguments: dict[str, Any]) -> list[Any]:
     """Every item of a list tool, using only what each result says about the next page."""
     items: list[Any] = []

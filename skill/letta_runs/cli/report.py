@@ -12,7 +12,7 @@ import click
 
 from .._exceptions import InvalidArgumentError
 from ._app import global_options, state_of
-from .reports import BUNDLE, DURATION, _load, with_client
+from .reports import BUNDLE, DURATION
 
 if TYPE_CHECKING:
     from .._client import AsyncRunsClient
@@ -104,7 +104,7 @@ def report(
     if json_flag:
         state_of(click.get_current_context()).json_errors = True
     from ..diagnosis.engine import diagnose
-    from ..evidence import gather_evidence
+    from ..evidence import evidence_for
     from ..report import render_run_report
 
     if triage:
@@ -129,10 +129,8 @@ def report(
             "report needs a RUN_ID",
             hint="letta-runs report RUN_ID -o run.html",
         )
-    if bundle is not None:
-        ev = _load(bundle, run_id)
-    else:
-        ev = with_client(lambda c: gather_evidence(c, run_id, include_trace=True))
+    state = state_of(click.get_current_context())
+    ev = state.blocking(lambda c: evidence_for(c, run_id, bundle=bundle, include_trace=True))
     diag = diagnose(ev, stuck_after=stuck_after)
     html = render_run_report(ev, diag)
     _write(

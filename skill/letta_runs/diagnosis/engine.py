@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..evidence import Evidence
+from ..operations import render_next_step
 from .facts import gather_facts
 from .failures import failure_findings, first_failure
 from .findings import Finding
@@ -37,7 +38,7 @@ from .measurements import (
     step_durations,
     usage_summary,
 )
-from .next_actions import cli_command, next_actions
+from .next_actions import next_actions
 from .outcome import final_answer
 from .result import SCHEMA_VERSION, RunDiagnosis
 from .tool_calls import (
@@ -112,7 +113,7 @@ def diagnose(
         first_failure=first_failure(f),
         pending_approval=pending,
         limitations=limitations(f, usage),
-        next_steps=[cli_command(a) for a in actions],
+        next_steps=[render_next_step(a, "cli") for a in actions],
         next_actions=actions,
         source=ev.source,
     )

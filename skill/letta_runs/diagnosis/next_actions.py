@@ -1,16 +1,15 @@
 """Next actions: the drill-downs a diagnosis suggests, as catalog operations (face-neutral).
 
 ``next_actions`` names an operation of ``letta_runs.operations`` and its arguments; each face
-renders it in its own names. ``cli_command`` is the CLI rendering kept in ``next_steps``.
+renders it in its own names (``letta_runs.operations.render_next_step``; the CLI rendering is
+kept in ``next_steps``).
 """
 
 from __future__ import annotations
 
 from .result import NextStep, Verdict
 
-__all__ = ["cli_command", "next_actions"]
-
-_CLI = "letta-runs"
+__all__ = ["next_actions"]
 
 
 def next_actions(
@@ -21,7 +20,7 @@ def next_actions(
     if verdict in ("running", "stuck"):
         out.append(
             NextStep(
-                operation="retrieve_stream_for_run",
+                operation="watch_run",
                 args={"run_id": run_id},
                 why="follow the run while it is still active",
             )
@@ -52,22 +51,3 @@ def next_actions(
             )
         )
     return out
-
-
-def cli_command(step: NextStep) -> str:
-    """The CLI command line for one next step (the default rendering of ``next_steps``)."""
-    run_id = str(step.args.get("run_id", ""))
-    op = step.operation
-    if op == "retrieve_stream_for_run":
-        return f"{_CLI} watch {run_id}"
-    if op == "run_timeline":
-        return f"{_CLI} timeline {run_id}"
-    if op == "list_steps_for_run":
-        return f"{_CLI} runs steps {run_id} --json"
-    if op == "list_messages_for_run":
-        return f"{_CLI} runs messages {run_id}"
-    if op == "diagnose_run":
-        detail = step.args.get("detail")
-        return f"{_CLI} diagnose {run_id}" + (f" --detail {detail}" if detail else "")
-    args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in step.args.items())
-    return f"{_CLI} {op.replace('_', '-')} {args}".strip()

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ..operations import NextStep  # the one definition, beside the catalog it names
 from .findings import Finding
 from .loops import ToolLoop
 
@@ -119,14 +120,6 @@ class Remedy(BaseModel):
     summary: str
     detail: str | None = None
     api: ApiCall | None = None
-
-
-class NextStep(BaseModel):
-    """A drill-down as data: a catalog operation and its arguments (each face renders it)."""
-
-    operation: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    why: str
 
 
 class RunDiagnosis(BaseModel):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from ..models import Run
+from ..operations import NextStep, render_next_step
 from .engine import RunDiagnosis
 
 __all__ = [
@@ -54,6 +55,9 @@ class TriageReport(BaseModel):
     errors: list[str] = Field(default_factory=list)
     truncated: bool = False
     next_steps: list[str] = Field(default_factory=list)
+    """The CLI rendering of ``next_actions`` (kept for existing readers)."""
+    next_actions: list[NextStep] = Field(default_factory=list)
+    """What to do next as catalog operations; each face renders them in its own names."""
     problem_times: list[tuple[datetime, str]] = Field(default_factory=list, exclude=True)
     """(created_at, root cause) of each problem run, for charts over time (the HTML triage
     page); kept out of the JSON, whose size is budgeted. At most ``PROBLEM_TIMES_CAP``."""
@@ -136,7 +140,15 @@ class TriageAccumulator:
         out.errors = list(self.errors)
         top = out.by_root_cause[0].examples[0] if out.by_root_cause else None
         if top:
-            out.next_steps = [f"letta-runs diagnose {top}", f"letta-runs timeline {top}"]
+            out.next_actions = [
+                NextStep(
+                    operation="diagnose_run",
+                    args={"run_id": top},
+                    why="the post-mortem of an example of the largest group",
+                ),
+                NextStep(operation="run_timeline", args={"run_id": top}, why="its steps in order"),
+            ]
+        out.next_steps = [render_next_step(step, "cli") for step in out.next_actions]
         return out
 
 
@@ -151,6 +163,8 @@ class StuckRun(BaseModel):
     age_seconds: float | None = None
     reason: str
     next_step: str
+    """The CLI rendering of ``next_action``."""
+    next_action: NextStep | None = None
 
 
 class StuckReport(BaseModel):
@@ -182,6 +196,7 @@ def stuck_reason(run: Run, *, older_than: float, now: datetime | None = None) ->
             )
     else:
         return None
+    action = NextStep(operation="diagnose_run", args={"run_id": run.id}, why="why it is stuck")
     return StuckRun(
         run_id=run.id,
         agent_id=run.agent_id,
@@ -192,5 +207,6 @@ def stuck_reason(run: Run, *, older_than: float, now: datetime | None = None) ->
         created_at=run.created_at,
         age_seconds=round(age, 1) if age is not None else None,
         reason=reason,
-        next_step=f"letta-runs diagnose {run.id}",
+        next_step=render_next_step(action, "cli"),
+        next_action=action,
     )
