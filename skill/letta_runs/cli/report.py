@@ -185,7 +185,7 @@ def _triage_page(
         )
         return html, written, result.problems
 
-    html, written, problems = with_client(build)
+    html, written, problems = state_of(click.get_current_context()).blocking(build)
     _write(
         html,
         output,
