@@ -93,6 +93,10 @@ def _cell(value: Any, limit: int = 200) -> str:
     return _oneline(value, limit).replace("|", "\\|").replace("`", "'")
 
 
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The one jinja2 environment every renderer uses."""
@@ -113,6 +117,7 @@ def environment() -> jinja2.Environment:
     env.filters["data_inline"] = _data_inline
     env.filters["oneline"] = _oneline
     env.filters["cell"] = _cell
+    env.filters["json"] = _json_text
     return env
 
 
@@ -153,6 +158,11 @@ def diagnosis_dict(diag: RunDiagnosis, *, detail: Detail = "standard") -> dict[s
             "final_answer",
             "pending_approval",
             "next_steps",
+            "remedies",
+            "next_actions",
+            "outcome",
+            "settled",
+            "missing_evidence",
         ]
         out = {k: data[k] for k in keys}
         out["usage"] = {"total_tokens": data["usage"]["total_tokens"]}

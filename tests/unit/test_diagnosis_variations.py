@@ -80,7 +80,7 @@ def test_max_tokens_exceeded_failed_run_with_successful_step() -> None:
         ("invalid_tool_call", "invalid_tool_call"),
         ("tool_rule", "tool_rule"),
         ("insufficient_credits", "insufficient_credits"),
-        ("context_window_overflow_in_system_prompt", "context_window_exceeded"),
+        ("context_window_overflow_in_system_prompt", "context_window_overflow_in_system_prompt"),
         ("invalid_llm_response", "invalid_llm_response"),
     ],
 )

@@ -12,23 +12,31 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 from ..evidence import Evidence
-from ..models import (
-    ApprovalResponseMessage,
-    Message,
-    Run,
-    Step,
-    ToolReturn,
-    ToolReturnMessage,
-    UserMessage,
-)
+from ..models import Message, Run, Step, ToolReturn, ToolReturnMessage
+from .inputs import InputKind, input_kind
 from .loops import ToolCallRecord, tool_call_records
 
-__all__ = ["ErrorReturn", "RunFacts", "gather_facts", "is_input", "stderr_text"]
+__all__ = [
+    "DEFAULT_MESSAGE_TOOL",
+    "ErrorReturn",
+    "RunFacts",
+    "gather_facts",
+    "is_input",
+    "missing_evidence",
+    "stderr_text",
+]
+
+DEFAULT_MESSAGE_TOOL = "send_message"
+"""The tool a memgpt-style agent answers with (``request_config.assistant_message_tool_name``)."""
+_READ_ENDPOINTS = ("steps", "messages", "usage", "metrics")
+# (The stream is extra evidence for background runs only; the trace is a limitation of every
+# self-hosted server. Neither is needed for a verdict.)
 
 
 def is_input(msg: Message) -> bool:
-    """A message that starts (or continues) the run from outside: a user or approval message."""
-    return isinstance(msg, UserMessage | ApprovalResponseMessage)
+    """A request from outside: a user's message or an approval (never a message Letta wrote
+    itself: heartbeats, tool-rule notes, compaction alerts)."""
+    return input_kind(msg) in ("user", "approval")
 
 
 def stderr_text(ret: ToolReturn) -> str:
@@ -62,6 +70,13 @@ class RunFacts:
     records: tuple[ToolCallRecord, ...]
     calls_by_id: MappingProxyType[str, ToolCallRecord]
     error_returns: tuple[ErrorReturn, ...]
+    input_kinds: tuple[InputKind | None, ...]
+    """Per message: what kind of input it is (``None``: the agent's own output)."""
+    last_input: int
+    """Position of the last real request (user or approval message); -1 when there is none."""
+    message_tool: str
+    missing: tuple[str, ...]
+    """Endpoints whose evidence could not be read (``steps``, ``messages``, ``usage`` …)."""
 
     @property
     def run(self) -> Run:
@@ -81,6 +96,22 @@ class RunFacts:
 
     def index_of(self, step_id: str | None) -> int | None:
         return self.step_index.get(step_id or "")
+
+    @property
+    def steps_read(self) -> bool:
+        return "steps" not in self.missing
+
+    @property
+    def messages_read(self) -> bool:
+        return "messages" not in self.missing
+
+    def after_last_input(self) -> list[tuple[int, Message]]:
+        """The run's own output after its last request, system-generated messages left out."""
+        return [
+            (i, m)
+            for i, m in enumerate(self.messages)
+            if i > self.last_input and self.input_kinds[i] is None
+        ]
 
 
 def effective_stop_reason(ev: Evidence) -> str | None:
@@ -119,6 +150,30 @@ def _as_utc(now: datetime | None) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
 
 
+def _message_tool(run: Run) -> str:
+    name = (run.request_config or {}).get("assistant_message_tool_name")
+    return name if isinstance(name, str) and name else DEFAULT_MESSAGE_TOOL
+
+
+def _filtered_out(run: Run) -> bool:
+    """The request kept only some message types (Letta filters ``/messages`` the same way), so
+    the run's answer may be missing from them."""
+    types = (run.request_config or {}).get("include_return_message_types")
+    return isinstance(types, list) and "assistant_message" not in types
+
+
+def missing_evidence(ev: Evidence) -> tuple[str, ...]:
+    """Endpoints whose evidence is missing: an endpoint that failed or was not fetched (recorded
+    in ``endpoint_errors``), messages the request filtered, steps the server did not list
+    although messages name them."""
+    out = [e for e in _READ_ENDPOINTS if e in ev.endpoint_errors]
+    if "messages" not in out and _filtered_out(ev.run):
+        out.append("messages")
+    if "steps" not in out and not ev.steps and any(m.step_id for m in ev.messages):
+        out.append("steps")
+    return tuple(out)
+
+
 def gather_facts(ev: Evidence, *, now: datetime | None = None, stuck_after: float) -> RunFacts:
     """Derive the facts of one run from its evidence."""
     now = _as_utc(now)
@@ -128,6 +183,7 @@ def gather_facts(ev: Evidence, *, now: datetime | None = None, stuck_after: floa
     calls_by_id = {r.tool_call_id: r for r in records if r.tool_call_id}
     messages = tuple(ev.messages)
     step_index: dict[str, int] = {s.id: i + 1 for i, s in enumerate(ev.steps)}
+    kinds = tuple(input_kind(m) for m in messages)
     return RunFacts(
         ev=ev,
         now=now,
@@ -144,4 +200,8 @@ def gather_facts(ev: Evidence, *, now: datetime | None = None, stuck_after: floa
         records=records,
         calls_by_id=MappingProxyType(calls_by_id),
         error_returns=_error_returns(messages, calls_by_id),
+        input_kinds=kinds,
+        last_input=max((i for i, k in enumerate(kinds) if k in ("user", "approval")), default=-1),
+        message_tool=_message_tool(run),
+        missing=missing_evidence(ev),
     )

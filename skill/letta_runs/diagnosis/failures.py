@@ -2,25 +2,30 @@
 
 Letta reports a failure in several places, none complete on its own (see ``findings``). Each
 source is read by one small function; a source only adds a finding kind the earlier ones did
-not already explain.
+not already explain. Where a specific stop reason and a generic error meet, ``CAUSE_PRECEDENCE``
+decides (in ``kind_for_error`` / ``kind_for_stream_error``).
 """
 
 from __future__ import annotations
 
-from ..models import Step
+from ..models import KNOWN_STOP_REASONS, Step
 from .facts import RunFacts, stderr_text
 from .findings import (
+    FAILED_STOP_REASONS,
     Finding,
     clean_text,
     excerpt,
     kind_for_error,
     kind_for_stop_reason,
     kind_for_stream_error,
+    precedence_kind,
 )
 from .result import FirstFailure
 from .tool_calls import EXCERPT, unavailable_tool
 
 __all__ = ["failure_findings", "first_failure"]
+
+SUMMARY = 200
 
 
 def _step_failure(f: RunFacts, step: Step) -> Finding | None:
@@ -34,27 +39,38 @@ def _step_failure(f: RunFacts, step: Step) -> Finding | None:
     if f.cancelled and kind in ("unknown_error", "server_error"):
         return None  # the interrupted step of a cancelled run: a consequence, not a cause
     what = step.error_type or step.stop_reason or "an error"
+    if step.stop_reason and step.stop_reason != "error" and step.error_type:
+        what = f"{step.error_type} (stop_reason {step.stop_reason})"
     return Finding(
         kind=kind,
         severity="error",
         summary=excerpt(
             f"Step {f.index_of(step.id)} failed with {what}: {step.error_message or 'no message'}",
-            240,
+            SUMMARY,
             one_line=True,
         ),
         step_id=step.id,
-        detail=excerpt(step.error_message, 600) or None,
+        detail=excerpt(step.error_message, 1200) or None,
     )
+
+
+def _stream_stop_reason(f: RunFacts) -> str | None:
+    for event in reversed(f.ev.stream_events or []):
+        if event.stop_reason:
+            return event.stop_reason
+    return f.effective_stop
 
 
 def _stream_failures(f: RunFacts, known: set[str]) -> list[Finding]:
     """Streamed runs also say what went wrong in an ``event: error`` chunk."""
     out: list[Finding] = []
+    stop = _stream_stop_reason(f)
     for event in f.ev.stream_events or []:
         if event.kind != "error" or not isinstance(event.data, dict):
             continue
-        text = " ".join(str(event.data.get(k) or "") for k in ("message", "detail"))
-        kind = kind_for_stream_error(event.data.get("error_type"), text)
+        error_type = event.data.get("error_type")
+        text = " ".join(str(event.data.get(k) or "") for k in ("message", "detail")).strip()
+        kind = kind_for_stream_error(error_type, text, stop_reason=stop)
         if kind in known:
             continue
         known.add(kind)
@@ -63,35 +79,47 @@ def _stream_failures(f: RunFacts, known: set[str]) -> list[Finding]:
                 kind=kind,
                 severity="error",
                 summary=excerpt(
-                    f"The stream ended with an error ({event.data.get('error_type')}): {text}",
-                    240,
-                    one_line=True,
+                    f"The stream ended with an error ({error_type}): {text}", SUMMARY, one_line=True
                 ),
-                detail=excerpt(text, 600),
+                detail=excerpt(text, 1200) or None,
             )
         )
     return out
 
 
-def _stop_reason_failure(f: RunFacts, known: set[str]) -> Finding | None:
-    """A stop reason that means a problem, on a step that did not fail (max_tokens_exceeded …)."""
-    kind = kind_for_stop_reason(f.effective_stop)
-    if (
-        not kind
-        or kind in ("cancelled", "approval_pending", "max_steps")
-        or kind in known
-        or f.failed_steps
-    ):
-        return None
-    known_value = kind != "unknown_error"
-    known.add(kind)
-    return Finding(
-        kind=kind,
-        severity="error" if f.status == "failed" or known_value else "warning",
-        summary=f"The run stopped with stop_reason {f.effective_stop!r}"
-        + ("" if known_value else " (a value this version does not know)"),
-        step_id=f.last_step.id if f.last_step else None,
-    )
+def _stop_reasons(f: RunFacts) -> list[tuple[str, Step | None]]:
+    """Stop reasons no failed step explains: those of steps that did not fail, and the run's
+    own when no step failed (a failed step already says why the run stopped)."""
+    out: list[tuple[str, Step | None]] = [
+        (s.stop_reason, s) for s in f.steps if s.stop_reason and s not in f.failed_steps
+    ]
+    if not f.failed_steps and f.effective_stop:
+        out.append((f.effective_stop, f.last_step))
+    return out
+
+
+def _stop_reason_failures(f: RunFacts, known: set[str]) -> list[Finding]:
+    """A stop reason that means a problem on a step that did not fail: ``max_tokens_exceeded``,
+    ``context_window_overflow_in_system_prompt`` on a ``success`` step, an unknown value …"""
+    out: list[Finding] = []
+    for reason, step in _stop_reasons(f):
+        failing = reason in FAILED_STOP_REASONS and reason != "error"
+        unknown = reason not in KNOWN_STOP_REASONS
+        kind = kind_for_stop_reason(reason)
+        if not kind or not (failing or unknown) or kind in known:
+            continue
+        known.add(kind)
+        where = f" (step {f.index_of(step.id)})" if step is not None else ""
+        out.append(
+            Finding(
+                kind=kind,
+                severity="error" if failing or f.status == "failed" else "warning",
+                summary=f"The run stopped with stop_reason {reason!r}{where}"
+                + (" (a value this version does not know)" if unknown else ""),
+                step_id=step.id if step is not None else None,
+            )
+        )
+    return out
 
 
 def _run_record_failure(f: RunFacts, known: set[str]) -> Finding | None:
@@ -102,7 +130,9 @@ def _run_record_failure(f: RunFacts, known: set[str]) -> Finding | None:
     kind = (
         kind_for_error(None, run_error, stop_reason=f.run.stop_reason)
         if run_error
-        else "unknown_error"
+        else precedence_kind(f.run.stop_reason)
+        or kind_for_stop_reason(f.run.stop_reason)
+        or "unknown_error"
     )
     known.add(kind)
     return Finding(
@@ -112,10 +142,10 @@ def _run_record_failure(f: RunFacts, known: set[str]) -> Finding | None:
             f"The run failed: {run_error}"
             if run_error
             else "The run failed, and neither the run nor its steps say why",
-            240,
+            SUMMARY,
             one_line=True,
         ),
-        detail=excerpt(run_error, 600) or None,
+        detail=excerpt(run_error, 1200) or None,
     )
 
 
@@ -124,10 +154,9 @@ def failure_findings(f: RunFacts) -> list[Finding]:
     out = [x for x in (_step_failure(f, s) for s in f.failed_steps) if x is not None]
     known = {x.kind for x in out}
     out += _stream_failures(f, known)
-    for extra in (_stop_reason_failure(f, known), _run_record_failure(f, known)):
-        if extra is not None:
-            out.append(extra)
-    return out
+    out += _stop_reason_failures(f, known)
+    extra = _run_record_failure(f, known)
+    return [*out, extra] if extra is not None else out
 
 
 def first_failure(f: RunFacts) -> FirstFailure | None:

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from .facts import RunFacts
-from .findings import Finding, excerpt
+from .findings import excerpt
 from .result import UsageSummary
 
-__all__ = ["USAGE_ENDPOINT_STEP_CAP", "limitations", "trace_findings", "trace_limitation"]
+__all__ = ["USAGE_ENDPOINT_STEP_CAP", "limitations", "trace_limitation"]
 
 USAGE_ENDPOINT_STEP_CAP = 50
 
 
 def _usage_gaps(f: RunFacts, usage: UsageSummary) -> list[str]:
+    """Where ``/usage`` and ``/metrics`` (newest 50 steps only) disagree with the steps."""
+    if not f.steps_read:
+        return [
+            "/steps could not be read: the step count is unknown"
+            + (
+                "; tokens come from /usage, which sums only the newest "
+                f"{USAGE_ENDPOINT_STEP_CAP} steps"
+                if usage.source == "usage_endpoint"
+                else "; tokens are unknown"
+            )
+            + "."
+        ]
     out: list[str] = []
     n = len(f.steps)
     reported = f.ev.usage.total_tokens if f.ev.usage else None
-    if reported is not None and reported != usage.total_tokens:
+    if reported is not None and usage.total_tokens is not None and reported != usage.total_tokens:
+        gap = usage.total_tokens - reported
         out.append(
-            f"/usage reports {reported} total tokens but the {n} steps sum "
-            f"to {usage.total_tokens}: /usage only sums the newest {USAGE_ENDPOINT_STEP_CAP} "
-            "steps; the step sum is used here."
+            f"/usage reports {reported} total tokens but the {n} steps sum to "
+            f"{usage.total_tokens} (a gap of {gap:+d}): /usage only sums the newest "
+            f"{USAGE_ENDPOINT_STEP_CAP} steps; the step sum is used here."
         )
     elif n > USAGE_ENDPOINT_STEP_CAP:
         out.append(
@@ -29,9 +42,23 @@ def _usage_gaps(f: RunFacts, usage: UsageSummary) -> list[str]:
     metrics = f.ev.metrics
     if metrics and metrics.num_steps is not None and metrics.num_steps != n:
         out.append(
-            f"/metrics says num_steps={metrics.num_steps} but /steps lists {n} "
-            "(the metric is capped at 50 and is not updated for some runs)."
+            f"/metrics says num_steps={metrics.num_steps} but /steps lists {n}: the metric "
+            f"covers at most {USAGE_ENDPOINT_STEP_CAP} steps; the step list is used here."
         )
+    return out
+
+
+def _missing(f: RunFacts) -> list[str]:
+    out: list[str] = []
+    for endpoint in f.missing:
+        err = f.ev.endpoint_errors.get(endpoint)
+        if err is not None:
+            why = f"{err.status_code or err.kind}: {excerpt(err.message, 120, one_line=True)}"
+        elif endpoint == "messages":
+            why = "the request kept only some message types (include_return_message_types)"
+        else:
+            why = "the server listed none although messages name steps"
+        out.append(f"/{endpoint} could not be read ({why}); nothing here rests on it.")
     return out
 
 
@@ -57,22 +84,9 @@ def limitations(f: RunFacts, usage: UsageSummary) -> list[str]:
         out.append(
             f"No trace spans ({trace}); the absence of spans says nothing about the run's health."
         )
-    for endpoint in ("steps", "messages", "usage", "metrics"):
-        err = f.ev.endpoint_errors.get(endpoint)
-        if err is not None:
-            out.append(
-                f"/{endpoint} could not be read ({err.status_code or err.kind}: "
-                f"{excerpt(err.message, 120, one_line=True)}); the diagnosis is partial."
-            )
+    out += _missing(f)
     if not f.messages and f.status == "failed":
         out.append(
             "No messages: Letta does not persist the input message when the first model call fails."
         )
     return out
-
-
-def trace_findings(f: RunFacts) -> list[Finding]:
-    reason = trace_limitation(f)
-    if reason is None:
-        return []
-    return [Finding(kind="trace_unavailable", severity="info", summary=f"No trace spans: {reason}")]

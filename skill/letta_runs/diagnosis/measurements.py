@@ -28,8 +28,10 @@ SLOW_STEP_FACTOR = 5.0
 
 
 def _sum_optional(values: list[int | None]) -> int | None:
+    """The sum of the known values; ``None`` (unknown) when no value is known, ``0`` for no
+    steps at all."""
     present = [v for v in values if v is not None]
-    return sum(present) if present else None
+    return sum(present) if present or not values else None
 
 
 def step_durations(ev: Evidence) -> list[StepDuration]:
@@ -66,15 +68,29 @@ def step_durations(ev: Evidence) -> list[StepDuration]:
 
 
 def usage_summary(f: RunFacts) -> UsageSummary:
+    """Tokens from every step; when ``/steps`` could not be read, ``/usage``'s figures (which
+    cover only the newest 50 steps) or unknown — never zero."""
+    reported = f.ev.usage
+    endpoint_total = reported.total_tokens if reported else None
+    if not f.steps_read:
+        return UsageSummary(
+            prompt_tokens=reported.prompt_tokens if reported else None,
+            completion_tokens=reported.completion_tokens if reported else None,
+            total_tokens=endpoint_total,
+            step_count=None,
+            usage_endpoint_total_tokens=endpoint_total,
+            source="usage_endpoint" if endpoint_total is not None else None,
+        )
     steps = f.steps
     return UsageSummary(
-        prompt_tokens=sum(s.prompt_tokens or 0 for s in steps),
-        completion_tokens=sum(s.completion_tokens or 0 for s in steps),
-        total_tokens=sum(s.total_tokens or 0 for s in steps),
+        prompt_tokens=_sum_optional([s.prompt_tokens for s in steps]),
+        completion_tokens=_sum_optional([s.completion_tokens for s in steps]),
+        total_tokens=_sum_optional([s.total_tokens for s in steps]),
         cached_tokens=_sum_optional([s.cached_tokens for s in steps]),
         reasoning_tokens=_sum_optional([s.reasoning_token_count for s in steps]),
         step_count=len(steps),
-        usage_endpoint_total_tokens=f.ev.usage.total_tokens if f.ev.usage else None,
+        usage_endpoint_total_tokens=endpoint_total,
+        source="steps",
     )
 
 

@@ -18,7 +18,9 @@ from .loops import ToolLoop
 __all__ = [
     "SCHEMA_VERSION",
     "ApiCall",
+    "CompactionEvent",
     "ContextSummary",
+    "ErrorText",
     "FinalAnswer",
     "FirstFailure",
     "LatencySummary",
@@ -26,6 +28,7 @@ __all__ = [
     "PendingToolCall",
     "Remedy",
     "RunDiagnosis",
+    "RunOutcome",
     "StepDuration",
     "ToolUsage",
     "UsageSummary",
@@ -33,19 +36,27 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-Verdict = Literal["ok", "failed", "stuck", "running", "cancelled", "awaiting_approval"]
+Verdict = Literal["ok", "failed", "stuck", "running", "cancelled", "awaiting_approval", "unknown"]
+"""``unknown``: the run completed but the evidence that would show whether it succeeded (its
+messages) could not be read; ``settled`` is then false."""
 
 
 class UsageSummary(BaseModel):
-    """Tokens summed over every step (``/usage`` only sums the newest 50)."""
+    """Tokens summed over every step (``/usage`` only sums the newest 50).
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
+    ``None`` means unknown (the evidence could not be read), never zero; ``source`` says where
+    the figures come from: ``steps`` (exact), ``usage_endpoint`` (``/usage``, newest 50 steps
+    only, used when ``/steps`` could not be read) or ``None`` (no figures).
+    """
+
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
+    total_tokens: int | None = 0
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
-    step_count: int = 0
+    step_count: int | None = 0
     usage_endpoint_total_tokens: int | None = None
+    source: Literal["steps", "usage_endpoint"] | None = "steps"
 
 
 class StepDuration(BaseModel):
@@ -72,6 +83,58 @@ class ContextSummary(BaseModel):
     peak_prompt_tokens: int | None = None
     peak_step_id: str | None = None
     pressure: float | None = None
+    compactions: int = 0
+    """How many times Letta compacted the context during the run (see ``compactions``)."""
+
+
+class CompactionEvent(BaseModel):
+    """Letta hid older messages behind a summary (its ``system_alert`` note) during the run."""
+
+    message_id: str | None = None
+    step_id: str | None = None
+    step_index: int | None = None
+    at: datetime | None = None
+    where: str
+    """``before the first step``, ``between steps`` or ``after the answer``."""
+    hidden_messages: int | None = None
+    total_messages: int | None = None
+    trigger: str | None = None
+    context_tokens_before: int | None = None
+    context_tokens_after: int | None = None
+    context_window: int | None = None
+
+
+class RunOutcome(BaseModel):
+    """What the run produced, by the rule that fits its agent type and run type.
+
+    ``kind``: ``assistant_message`` (an answer), ``send_message`` (a memgpt-style agent's answer
+    through its message tool), ``terminal_tool`` (a terminal tool rule's call ended the run,
+    ``stop_reason: tool_rule``), ``tool_call`` (the model ended its turn with a tool call and no
+    heartbeat, the memgpt-loop way), ``text`` (final text Letta shows as reasoning for agent
+    types that do not mark text as an answer), ``background`` (a sleeptime run: its result is
+    the memory it edited), ``none`` (nothing).
+    """
+
+    kind: str
+    answer_expected: bool = True
+    rule: str
+    message_id: str | None = None
+    step_id: str | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    excerpt: str | None = None
+
+
+class ErrorText(BaseModel):
+    """One error text (a step's error, a stream error, a tool's error with its stderr), kept
+    once per diagnosis; findings and ``first_failure`` refer to it by ``ref``."""
+
+    ref: str
+    source: str
+    """Where the text comes from: ``step 3``, ``tool lab_fail``, ``run``."""
+    error_type: str | None = None
+    text: str
+    step_ids: list[str] = Field(default_factory=list)
 
 
 class FinalAnswer(BaseModel):
@@ -89,6 +152,8 @@ class FirstFailure(BaseModel):
     stderr: str | None = None
     error_type: str | None = None
     error_message: str | None = None
+    error_ref: str | None = None
+    """The ``RunDiagnosis.errors`` entry with the full error text (and stderr)."""
 
 
 class PendingToolCall(BaseModel):
@@ -138,7 +203,8 @@ class RunDiagnosis(BaseModel):
     created_at: datetime | None = None
     completed_at: datetime | None = None
     evaluated_at: datetime
-    step_count: int = 0
+    step_count: int | None = 0
+    """``None`` when ``/steps`` could not be read (unknown, not zero)."""
     message_count: int = 0
     root_cause: Finding | None = None
     findings: list[Finding] = Field(default_factory=list)
@@ -158,6 +224,15 @@ class RunDiagnosis(BaseModel):
     """What to change, for the root cause first (each with the Letta call where one exists)."""
     next_actions: list[NextStep] = Field(default_factory=list)
     """Drill-downs as catalog operations; every face renders them in its own names."""
+    outcome: RunOutcome | None = None
+    compactions: list[CompactionEvent] = Field(default_factory=list)
+    errors: list[ErrorText] = Field(default_factory=list)
+    """Each error text once; findings point at it with ``error_ref``."""
+    missing_evidence: list[str] = Field(default_factory=list)
+    """Endpoints whose evidence could not be read (``steps``, ``messages``, ``usage``, ``metrics``,
+    ``stream``); the diagnosis claims nothing that rests on them."""
+    settled: bool = True
+    """False when missing evidence could change the verdict (e.g. ``ok`` without ``/steps``)."""
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -6,14 +6,16 @@ import re
 from collections import Counter
 from typing import Literal
 
-from ..models import ApprovalRequestMessage
+from ..models import ApprovalRequestMessage, ToolReturnMessage
 from .facts import ErrorReturn, RunFacts, stderr_text
 from .findings import Finding, Severity, clean_text, excerpt
 from .loops import ToolLoop
-from .result import FinalAnswer, PendingToolCall, ToolUsage
+from .result import PendingToolCall, RunOutcome, ToolUsage
 
 __all__ = [
     "approval_findings",
+    "denial_findings",
+    "is_denial",
     "loop_findings",
     "pending_approvals",
     "tool_error_findings",
@@ -30,6 +32,9 @@ _NOT_FOUND = re.compile(
 # "[ToolConstraintError] Cannot call NAME, valid tools include: ['a', 'b']."
 _TOOL_CONSTRAINT = re.compile(r"ToolConstraintError|Cannot call \S+, valid tools include", re.I)
 _VALID_TOOLS = re.compile(r"valid tools include:\s*\[([^\]]*)\]", re.I)
+# What Letta returns to the model for a denied approval (``create_tool_returns_for_denials``):
+# "Error: request to call tool denied. User reason: …".
+_DENIED = re.compile(r"request to call tool denied", re.I)
 
 
 def unavailable_tool(text: str) -> bool:
@@ -53,8 +58,21 @@ def _unavailable_tool_summary(name: str, text: str, constrained: bool) -> str:
     )
 
 
-def _answered_after(f: RunFacts, final: FinalAnswer | None, position: int) -> bool:
-    return final is not None and any(m.id == final.message_id for m in f.messages[position + 1 :])
+def is_denial(e: ErrorReturn) -> bool:
+    """The error return is Letta telling the model that a human denied the tool call."""
+    return bool(_DENIED.search(clean_text(e.ret.tool_return)))
+
+
+def _answered_after(f: RunFacts, outcome: RunOutcome, position: int) -> bool:
+    """The run produced its outcome after ``position`` (a background run: a tool call that
+    succeeded after it)."""
+    later = f.messages[position + 1 :]
+    if outcome.kind == "background":
+        return any(
+            isinstance(m, ToolReturnMessage) and any(r.status == "success" for r in m.returns)
+            for m in later
+        )
+    return outcome.message_id is not None and any(m.id == outcome.message_id for m in later)
 
 
 def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> Finding:
@@ -85,13 +103,33 @@ def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> 
     )
 
 
-def tool_error_findings(f: RunFacts, final: FinalAnswer | None) -> list[Finding]:
-    """One finding per tool return with status ``error``; a warning when the run answered after
-    the last of them, an error otherwise."""
-    last = max((e.position for e in f.error_returns), default=-1)
-    recovered = _answered_after(f, final, last) and f.status == "completed"
+def tool_error_findings(f: RunFacts, outcome: RunOutcome) -> list[Finding]:
+    """One finding per tool return with status ``error`` (denials aside); a warning when the run
+    produced its outcome after the last of them, an error otherwise."""
+    errors = [e for e in f.error_returns if not is_denial(e)]
+    last = max((e.position for e in errors), default=-1)
+    recovered = _answered_after(f, outcome, last) and f.status == "completed"
     severity: Severity = "warning" if recovered else "error"
-    return [_tool_error_finding(e, severity, recovered) for e in f.error_returns]
+    return [_tool_error_finding(e, severity, recovered) for e in errors]
+
+
+def denial_findings(f: RunFacts) -> list[Finding]:
+    """A denied approval is stored as an error tool return; it is a note, not a failure (the
+    model was told, and the run goes on)."""
+    return [
+        Finding(
+            kind="approval_denied",
+            severity="info",
+            summary=f"The call of {excerpt(e.tool_name, 80)} was denied; the model was told",
+            step_id=e.message.step_id,
+            message_id=e.message.id,
+            tool_call_id=e.ret.tool_call_id,
+            tool_name=e.tool_name,
+            detail=excerpt(clean_text(e.ret.tool_return), 300),
+        )
+        for e in f.error_returns
+        if is_denial(e)
+    ]
 
 
 def _loop_finding(loop: ToolLoop, *, fatal: bool, hit_step_limit: bool) -> Finding:
@@ -117,14 +155,14 @@ def _loop_finding(loop: ToolLoop, *, fatal: bool, hit_step_limit: bool) -> Findi
     )
 
 
-def loop_findings(f: RunFacts, loops: list[ToolLoop], final: FinalAnswer | None) -> list[Finding]:
+def loop_findings(f: RunFacts, loops: list[ToolLoop], outcome: RunOutcome) -> list[Finding]:
     """A loop is fatal when it is never broken and the run hit its step limit or never answered;
     hitting the step limit is reported on its own as ``max_steps``."""
     hit_step_limit = f.effective_stop == "max_steps"
     out = [
         _loop_finding(
             loop,
-            fatal=loop.reaches_end and (hit_step_limit or final is None),
+            fatal=loop.reaches_end and (hit_step_limit or outcome.kind == "none"),
             hit_step_limit=hit_step_limit,
         )
         for loop in loops
@@ -160,30 +198,34 @@ def pending_approvals(f: RunFacts) -> list[PendingToolCall]:
 
 
 def approval_findings(f: RunFacts, pending: list[PendingToolCall]) -> list[Finding]:
+    """A run waiting on an approval (or on a client-side tool's result) is paused, not broken:
+    a ``warning`` that needs someone to act."""
     if f.effective_stop != "requires_approval" or f.cancelled:
         return []
     first = pending[0] if pending else None
+    more = f" (+{len(pending) - 1} more)" if len(pending) > 1 else ""
     return [
         Finding(
             kind="approval_pending",
-            severity="error",
+            severity="warning",
             summary=(
-                f"Waiting for approval of {first.tool_name}({first.arguments})"
+                f"Waiting for approval of {excerpt(first.tool_name, 80)}"
+                f"({excerpt(first.arguments, 120, one_line=True)}){more}"
                 if first
                 else "The run stopped to wait for a tool approval"
             ),
             message_id=first.message_id if first else None,
             tool_call_id=first.tool_call_id if first else None,
             tool_name=first.tool_name if first else None,
-            detail="Approve or deny it by sending an approval message to the agent; "
-            "the continuation runs as a new run.",
+            detail="Approve or deny the call (or, for a client-side tool, send its result) in a "
+            "new message to the agent; the continuation runs as a new run.",
         )
     ]
 
 
 def tool_usage(f: RunFacts) -> list[ToolUsage]:
     counts: Counter[str] = Counter(r.name for r in f.records)
-    errors: Counter[str] = Counter(e.tool_name for e in f.error_returns)
+    errors: Counter[str] = Counter(e.tool_name for e in f.error_returns if not is_denial(e))
     tools = [
         ToolUsage(name=name, calls=count, errors=errors.get(name, 0))
         for name, count in counts.most_common()

@@ -3,25 +3,36 @@
 Verdict rules (first that applies):
 
 1. ``cancelled`` — the run's status (or its stop reason, with a terminal status) is ``cancelled``.
-   A cancelled step's ``error_type: Unknown`` is a consequence, not a cause.
+   A cancelled step's ``error_type: Unknown`` is a consequence, not a cause; messages that
+   landed after the cancel (a tool keeps running) are named.
 2. ``stuck`` / ``running`` — the status is not terminal (``created``, ``running``, or unknown):
    ``stuck`` when it is older than ``stuck_after`` seconds, or when a stop reason is already set
    (the run finished but its status was never updated); otherwise ``running``.
-3. ``awaiting_approval`` — the run stopped with ``requires_approval`` and carries the pending call.
-4. ``failed`` — the status is ``failed``; or the status is ``completed`` but the run ended by
-   ``max_steps``, a stop reason that means an error, an unrecovered failed step, or without a
-   final answer (then a ``status_mismatch`` finding says the server's status is misleading).
-5. ``ok`` — completed, with a final answer and no unrecovered error.
+3. ``awaiting_approval`` — the run stopped with ``requires_approval`` (a tool needs approval, or
+   a client-side tool's result is awaited): a waiting state, its finding a ``warning``.
+4. ``failed`` — the status is ``failed``; or the status is ``completed`` but a finding is an
+   error (a loop into ``max_steps``, a stop reason Letta counts as failed, an unrecovered failed
+   step or tool error), or no outcome where an answer was expected (``no_final_answer``; see
+   ``outcome``). A ``status_mismatch`` warning then says the server's status is misleading.
+5. ``unknown`` — completed, no error found, but the messages that would show the outcome could
+   not be read: no verdict is built on a missing endpoint.
+6. ``ok`` — completed, with its outcome and no unrecovered error. Recovered tool errors,
+   compactions, denials and suspicious content stay as warnings or notes.
 
-Root cause: ``None`` for ``ok`` and ``running``; otherwise the highest-priority error finding
-(``ROOT_CAUSE_PRIORITY``).
+``settled`` is false when evidence that could change the verdict is missing (``ok`` or
+``unknown`` without ``/steps`` or ``/messages``); a ``failed``, ``cancelled``, ``stuck`` or
+``awaiting_approval`` verdict rests on what was read and is settled.
+
+Root cause: ``None`` for ``ok``, ``running`` and ``unknown``; the ``approval_pending`` finding for
+``awaiting_approval``; otherwise the highest-priority error finding (``ROOT_CAUSE_PRIORITY``).
 """
 
 from __future__ import annotations
 
-from .facts import RunFacts, is_input
+from ..models import Message
+from .facts import RunFacts
 from .findings import Finding, excerpt
-from .result import FinalAnswer, PendingToolCall, RunDiagnosis, Verdict
+from .result import PendingToolCall, RunDiagnosis, RunOutcome, Verdict
 
 __all__ = ["ROOT_CAUSE_PRIORITY", "decide_verdict", "fmt_age", "headline", "order_findings"]
 
@@ -29,6 +40,7 @@ ROOT_CAUSE_PRIORITY: tuple[str, ...] = (
     "cancelled",
     "stuck",
     "approval_pending",
+    "context_window_overflow_in_system_prompt",
     "context_window_exceeded",
     "llm_rate_limited",
     "llm_auth_error",
@@ -59,20 +71,37 @@ def fmt_age(age: float | None) -> str:
     return f"{age / 3600:.1f} h"
 
 
-def _cancelled(f: RunFacts) -> Finding:
+def _late_work(late: list[Message]) -> str:
+    what = sorted({m.message_type.removesuffix("_message").replace("_", " ") for m in late})
+    tools = sorted({m.name for m in late if m.name})
+    return (
+        f"{len(late)} message{'s' if len(late) != 1 else ''} ({', '.join(what)}"
+        + (f" of {', '.join(tools)}" if tools else "")
+        + ") landed in the run after the cancel: the work in flight kept running."
+    )
+
+
+def _cancelled(f: RunFacts, late: list[Message]) -> Finding:
     interrupted = [s for s in f.failed_steps if s.error_type in (None, "Unknown")]
+    during = interrupted[-1] if interrupted else None
+    if during is None and late:
+        during = next((s for s in f.steps if s.id == late[0].step_id), None)
+    notes = []
+    if interrupted:
+        notes.append(
+            "The interrupted step reports error_type 'Unknown' (GeneratorExit); "
+            "that is the cancellation itself, not a separate failure."
+        )
+    if late:
+        notes.append(_late_work(late))
     return Finding(
         kind="cancelled",
         severity="error",
         summary="The run was cancelled"
-        + (f" during step {f.index_of(interrupted[-1].id)}" if interrupted else ""),
-        step_id=interrupted[-1].id if interrupted else None,
-        detail=(
-            "The interrupted step reports error_type 'Unknown' (GeneratorExit); "
-            "that is the cancellation itself, not a separate failure."
-            if interrupted
-            else None
-        ),
+        + (f" during step {f.index_of(during.id)}" if during is not None else ""),
+        step_id=during.id if during is not None else None,
+        evidence_ids=[m.id for m in late if m.id],
+        detail=" ".join(notes) or None,
     )
 
 
@@ -132,22 +161,27 @@ def _not_terminal(f: RunFacts) -> tuple[Verdict, list[Finding]]:
     return "running", out
 
 
+def _no_answer(outcome: RunOutcome) -> Finding:
+    return Finding(
+        kind="no_final_answer",
+        severity="error",
+        summary="The run ended without an answer"
+        + (" (no output at all)" if outcome.rule == "no output" else ""),
+    )
+
+
 def _completed(
-    f: RunFacts, findings: list[Finding], final: FinalAnswer | None
-) -> tuple[Verdict, list[Finding]]:
+    f: RunFacts, findings: list[Finding], outcome: RunOutcome
+) -> tuple[Verdict, list[Finding], bool]:
     out: list[Finding] = []
-    if final is None:
-        silent = not any(not is_input(m) for m in f.messages)
-        out.append(
-            Finding(
-                kind="no_final_answer",
-                severity="error",
-                summary="The run ended without an assistant answer"
-                + (" (no output at all)" if silent else ""),
-            )
-        )
-    if not any(x.severity == "error" for x in findings) and final is not None:
-        return "ok", out
+    missing_answer = outcome.kind == "none" and outcome.answer_expected
+    errors = any(x.severity == "error" for x in findings)
+    if missing_answer and not f.messages_read and not errors:
+        return "unknown", out, False
+    if missing_answer:
+        out.append(_no_answer(outcome))
+    elif not errors:
+        return "ok", out, f.steps_read and f.messages_read
     if f.status == "completed":
         out.append(
             Finding(
@@ -158,25 +192,28 @@ def _completed(
                 + " but the run did not succeed",
             )
         )
-    return "failed", out
+    return "failed", out, True
 
 
 def decide_verdict(
     f: RunFacts,
     findings: list[Finding],
-    final: FinalAnswer | None,
+    outcome: RunOutcome,
     pending: list[PendingToolCall],
-) -> tuple[Verdict, list[Finding]]:
-    """The verdict and the findings that deciding it adds (cancelled, stuck, no answer …)."""
+    late: list[Message],
+) -> tuple[Verdict, list[Finding], bool]:
+    """The verdict, the findings deciding it adds (cancelled, stuck, no answer …), and whether
+    it is settled."""
     if f.cancelled:
-        return "cancelled", [_cancelled(f)]
+        return "cancelled", [_cancelled(f, late)], True
     if not f.terminal:
-        return _not_terminal(f)
+        verdict, out = _not_terminal(f)
+        return verdict, out, True
     if pending or f.effective_stop == "requires_approval":
-        return "awaiting_approval", []
+        return "awaiting_approval", [], True
     if f.status == "failed":
-        return "failed", []
-    return _completed(f, findings, final)
+        return "failed", [], True
+    return _completed(f, findings, outcome)
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
@@ -191,7 +228,11 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
-def _pick_root(findings: list[Finding]) -> Finding | None:
+def _pick_root(verdict: Verdict, findings: list[Finding]) -> Finding | None:
+    if verdict in ("ok", "running", "unknown"):
+        return None
+    if verdict == "awaiting_approval":
+        return next((x for x in findings if x.kind == "approval_pending"), None)
     rank = {kind: i for i, kind in enumerate(ROOT_CAUSE_PRIORITY)}
     errors = [x for x in findings if x.severity == "error"]
     if not errors:
@@ -204,19 +245,47 @@ def order_findings(
 ) -> tuple[Finding | None, list[Finding]]:
     """Merge duplicates, pick the root cause, and order: root cause, errors, warnings, info."""
     merged = _merge(findings)
-    root = None if verdict in ("ok", "running") else _pick_root(merged)
+    root = _pick_root(verdict, merged)
     rank = {"error": 0, "warning": 1, "info": 2}
     merged.sort(key=lambda x: (x is not root, rank[x.severity]))
     return root, merged
 
 
+_OUTCOME_WORDS = {
+    "assistant_message": "with a final answer",
+    "send_message": "with a final answer (send_message)",
+    "terminal_tool": "ended by its terminal tool {tool}",
+    "tool_call": "ended by the model's call of {tool}",
+    "text": "with final text (shown as reasoning)",
+    "background": "as a background run (its result is in memory)",
+}
+
+
+def _steps(count: int | None) -> str:
+    if count is None:
+        return "an unknown number of steps"
+    return f"{count} step{'s' if count != 1 else ''}"
+
+
 def headline(diag: RunDiagnosis) -> str:
-    steps = f"{diag.step_count} step{'s' if diag.step_count != 1 else ''}"
+    steps = _steps(diag.step_count)
+    unsettled = (
+        f" (unsettled: {', '.join('/' + m for m in diag.missing_evidence)} could not be read)"
+        if not diag.settled and diag.missing_evidence
+        else ""
+    )
     if diag.verdict == "ok":
         warn = sum(1 for x in diag.findings if x.severity == "warning")
-        return f"ok: completed in {steps} with a final answer" + (
-            f" ({warn} warning{'s' if warn != 1 else ''})" if warn else ""
+        kind = diag.outcome.kind if diag.outcome else "assistant_message"
+        tool = diag.outcome.tool_name if diag.outcome else None
+        how = _OUTCOME_WORDS.get(kind, "with a final answer").format(tool=tool or "tool")
+        return (
+            f"ok: completed in {steps} {how}"
+            + (f" ({warn} warning{'s' if warn != 1 else ''})" if warn else "")
+            + unsettled
         )
+    if diag.verdict == "unknown":
+        return f"unknown: completed in {steps}; whether it answered cannot be checked{unsettled}"
     if diag.verdict == "running":
         return f"running: {diag.status} for {fmt_age(diag.latency.age_seconds)}, {steps} so far"
     cause = diag.root_cause
