@@ -516,11 +516,14 @@ def parse_messages(items: list[dict[str, Any]]) -> list[Message]:
 
 
 class Usage(LettaModel):
-    """``GET /v1/runs/{id}/usage``: OpenAI-style totals (Letta sums only the newest 50 steps)."""
+    """``GET /v1/runs/{id}/usage``: OpenAI-style totals (Letta sums only the newest 50 steps).
 
-    completion_tokens: int | None = 0
-    prompt_tokens: int | None = 0
-    total_tokens: int | None = 0
+    A field the server did not send is ``None`` (unknown), never ``0``.
+    """
+
+    completion_tokens: int | None = None
+    prompt_tokens: int | None = None
+    total_tokens: int | None = None
     prompt_tokens_details: dict[str, Any] | None = None
     completion_tokens_details: dict[str, Any] | None = None
 

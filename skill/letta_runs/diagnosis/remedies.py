@@ -52,14 +52,16 @@ def _model_handle(f: RunFacts) -> str | None:
 
 
 def _provider(f: RunFacts) -> str:
+    """The provider whose key the model handle uses (``provider/model``: the handle's prefix)."""
     handle = _model_handle(f)
     step = next((s for s in reversed(f.steps) if s.provider_name), None)
-    name = step.provider_name if step else (handle.split("/", 1)[0] if handle else None)
-    return (
-        f"the {name} provider" + (f" (model {handle})" if handle else "")
-        if name
-        else "the model provider"
-    )
+    if handle and "/" in handle:
+        name: str | None = handle.split("/", 1)[0]
+    else:
+        name = step.provider_name if step else None
+    if not name:
+        return "the model provider"
+    return f"the {name} provider" + (f" (model {handle})" if handle else "")
 
 
 def _patch(f: RunFacts, body: dict[str, Any], note: str) -> ApiCall:
