@@ -99,8 +99,10 @@ def test_each_real_scenario_gets_the_right_verdict_and_root_cause(
     assert (diag.root_cause.kind if diag.root_cause else None) == root, (label, diag.headline)
     if must_have:
         assert must_have in kinds, (label, sorted(kinds))
-    # The trace endpoint answers 501 here: a limitation, never a clean bill of health.
-    assert "trace_unavailable" in kinds
+    # The trace endpoint answers 501 here: a limitation (never a finding too), never a clean
+    # bill of health.
+    assert "trace_unavailable" not in kinds
+    assert any(lim.startswith("No trace spans (/trace answered 501") for lim in diag.limitations)
     if verdict == "ok":
         assert diag.final_answer is not None
     else:

@@ -540,3 +540,15 @@ def test_messages_filtered_by_the_request_cannot_show_the_answer() -> None:
 def test_usage_fields_the_server_did_not_send_are_unknown() -> None:
     usage = Usage.model_validate({"total_tokens": 10})
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (None, None, 10)
+
+
+def test_comparing_a_run_read_without_steps_says_unknown_not_zero() -> None:
+    from letta_runs.diagnosis.compare import compare_runs
+
+    good = fixture("sync_plain")
+    err = EndpointError(endpoint="steps", status_code=500, kind="server_error", message="boom")
+    blind = fixture("sync_add_mem_search_note_add")
+    blind = blind.model_copy(update={"steps": [], "usage": None, "endpoint_errors": {"steps": err}})
+    cmp = compare_runs(good, blind, now=LATE)
+    assert cmp.b.steps is None and cmp.b.total_tokens is None
+    assert f"steps: {len(good.steps)} → unknown" in cmp.differences

@@ -19,13 +19,15 @@ class RunSide(BaseModel):
     root_cause: str | None = None
     status: str | None = None
     stop_reason: str | None = None
-    steps: int
+    steps: int | None
+    """``None`` when the run's steps could not be read."""
     messages: int
     tools: dict[str, int] = Field(default_factory=dict)
     tool_errors: int = 0
-    total_tokens: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    total_tokens: int | None = 0
+    """``None``: unknown (the evidence could not be read), never zero."""
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
     seconds: float | None = None
     model: str | None = None
     final_answer: str | None = None
@@ -61,6 +63,10 @@ def _side(diag: RunDiagnosis, ev: Evidence) -> RunSide:
     )
 
 
+def _known(value: int | None) -> str:
+    return "unknown" if value is None else str(value)
+
+
 def _ratio(a: float, b: float) -> str:
     if a == 0:
         return "from 0"
@@ -87,7 +93,7 @@ def compare_runs(
     if a.model != b.model:
         diffs.append(f"model: {a.model} → {b.model}")
     if a.steps != b.steps:
-        diffs.append(f"steps: {a.steps} → {b.steps}")
+        diffs.append(f"steps: {_known(a.steps)} → {_known(b.steps)}")
     for name in sorted(set(a.tools) | set(b.tools)):
         ca, cb = a.tools.get(name, 0), b.tools.get(name, 0)
         if ca != cb:
@@ -95,8 +101,10 @@ def compare_runs(
     if a.tool_errors != b.tool_errors:
         diffs.append(f"tool errors: {a.tool_errors} → {b.tool_errors}")
     if a.total_tokens != b.total_tokens:
+        known = a.total_tokens is not None and b.total_tokens is not None
         diffs.append(
-            f"tokens: {a.total_tokens} → {b.total_tokens} ({_ratio(a.total_tokens, b.total_tokens)})"
+            f"tokens: {_known(a.total_tokens)} → {_known(b.total_tokens)}"
+            + (f" ({_ratio(a.total_tokens or 0, b.total_tokens or 0)})" if known else "")
         )
     if a.seconds is not None and b.seconds is not None and abs(a.seconds - b.seconds) >= 1:
         diffs.append(f"duration: {a.seconds:.1f} s → {b.seconds:.1f} s")

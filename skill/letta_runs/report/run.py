@@ -495,7 +495,7 @@ def _figures(diag: RunDiagnosis, tool_calls: int, tool_errors: int) -> list[Figu
         Figure(
             label="tokens",
             value=_int(u.total_tokens),
-            note=f"{u.prompt_tokens:,} prompt · {u.completion_tokens:,} completion"
+            note=f"{_int(u.prompt_tokens)} prompt · {_int(u.completion_tokens)} completion"
             + (f" · {u.cached_tokens:,} cached" if u.cached_tokens else ""),
         ),
         Figure(
@@ -865,7 +865,7 @@ def build_run_report(
             if ctx.pressure is not None and ctx.context_window_limit
             else ""
         )
-        + f"; completion tokens total {diag.usage.completion_tokens:,}"
+        + f"; completion tokens total {_int(diag.usage.completion_tokens)}"
         + (f"; {len(compactions)} compaction event(s)" if compactions else "; no compaction")
         + "."
     )
