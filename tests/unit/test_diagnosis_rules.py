@@ -552,3 +552,25 @@ def test_comparing_a_run_read_without_steps_says_unknown_not_zero() -> None:
     cmp = compare_runs(good, blind, now=LATE)
     assert cmp.b.steps is None and cmp.b.total_tokens is None
     assert f"steps: {len(good.steps)} → unknown" in cmp.differences
+
+
+def _answer_then_tool(status: str) -> RunDiagnosis:
+    # letta_v1_agent: text and a tool call in one step, then an empty completion ends the turn.
+    ev = fixture("sync_plain")
+    answer = next(m for m in ev.messages if isinstance(m, AssistantMessage))
+    call = tool_call(
+        answer, "memory_insert", {"label": "human", "new_str": "x"}, step_id=answer.step_id
+    )
+    back = tool_return(call, "OK" if status == "success" else "Error: no such block", status=status)
+    return diagnose(with_messages(ev, [*ev.messages, call, back]), now=LATE)
+
+
+def test_an_answer_beside_a_tool_call_that_succeeded_answers_the_run() -> None:
+    diag = _answer_then_tool("success")
+    assert diag.verdict == "ok" and diag.outcome is not None
+    assert diag.outcome.rule == "an assistant message, then tool calls that all succeeded"
+
+
+def test_an_answer_before_a_tool_that_failed_does_not_answer_the_run() -> None:
+    diag = _answer_then_tool("error")
+    assert (diag.verdict, root(diag)) == ("failed", "tool_error")

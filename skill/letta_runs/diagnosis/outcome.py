@@ -10,7 +10,10 @@ outcome                rule (first that applies, after the last real request)
 ``background``         a sleeptime agent's background run (``run_type`` names ``sleeptime``):
                        its result is the memory it edited; no answer is expected
 ``assistant_message``  the newest output is an ``assistant_message`` with text, no tool call
-                       after it (``letta_v1_agent``; a ``send_message`` call rendered as one)
+                       after it (``letta_v1_agent``; a ``send_message`` call rendered as one) —
+                       or, for a run that ended its turn, one followed only by tool calls that
+                       all succeeded (a letta_v1_agent answers beside a tool call, then may end
+                       on an empty completion)
 ``send_message``       the newest output is a call of the message tool (``send_message``, or the
                        request's ``assistant_message_tool_name``) — memgpt-style agents
 ``terminal_tool``      the run stopped with ``tool_rule`` and its newest output is a tool call
@@ -149,12 +152,39 @@ def _background(f: RunFacts) -> RunOutcome:
     )
 
 
+def _answer_before_tools(f: RunFacts) -> RunOutcome | None:
+    """A ``letta_v1_agent`` answers in the same step as a tool call ("Noted!" + a memory edit)
+    and may end with an empty completion after the tools (Letta ends such a turn normally): the
+    answer stands when every tool call after it succeeded."""
+    if f.effective_stop not in _ENDS_TURN:
+        return None
+    answer: AssistantMessage | None = None
+    for _, msg in f.after_last_input():
+        if isinstance(msg, AssistantMessage) and msg.text.strip():
+            answer = msg
+        elif answer is not None and isinstance(msg, ToolReturnMessage):
+            if any(r.status != "success" for r in msg.returns):
+                answer = None
+        elif answer is not None and not isinstance(msg, ToolCallMessage | ReasoningMessage):
+            answer = None
+    if answer is None:
+        return None
+    return RunOutcome(
+        kind="assistant_message",
+        rule="an assistant message, then tool calls that all succeeded",
+        message_id=answer.id,
+        step_id=answer.step_id,
+        excerpt=excerpt(answer.text, EXCERPT),
+    )
+
+
 def run_outcome(f: RunFacts) -> RunOutcome:
     """The run's outcome (see the table in this module's docstring)."""
     if is_background_run(f):
         return _background(f)
     newest = _newest_output(f)
     found = _from_output(f, *newest) if newest is not None else None
+    found = found or _answer_before_tools(f)
     if found is not None:
         return found
     silent = not f.after_last_input()
