@@ -509,8 +509,18 @@ def test_without_steps_the_step_count_is_unknown_and_tokens_come_from_usage() ->
     assert (diag.verdict, root(diag), diag.settled) == ("failed", "tool_loop", True)
 
 
-def test_a_healthy_run_read_without_steps_is_ok_but_unsettled() -> None:
+def test_a_healthy_run_read_without_steps_is_ok_and_settled_by_its_own_stop_reason() -> None:
     diag = _failed_endpoint("sync_plain", "steps")
+    assert (diag.verdict, diag.settled, diag.step_count) == ("ok", True, None)
+    assert diag.missing_evidence == ["steps"]
+
+
+def test_a_healthy_run_without_steps_or_a_stop_reason_of_its_own_is_unsettled() -> None:
+    ev = edit_run(fixture("sync_plain"), stop_reason=None)
+    err = EndpointError(endpoint="steps", status_code=500, kind="server_error", message="boom")
+    diag = diagnose(
+        ev.model_copy(update={"steps": [], "endpoint_errors": {"steps": err}}), now=LATE
+    )
     assert (diag.verdict, diag.settled) == ("ok", False)
     assert "unsettled" in diag.headline
 

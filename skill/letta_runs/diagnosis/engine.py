@@ -28,9 +28,11 @@ fetched is named in ``Evidence.endpoint_errors`` (bulk evidence without steps re
 ``endpoint_errors["steps"]``, e.g. with ``kind="not_fetched"``). The diagnosis then lists it in
 ``missing_evidence``, reports what rests on it as unknown (``step_count`` and token figures
 ``None``, or ``/usage``'s figures with ``usage.source == "usage_endpoint"``), and sets
-``settled`` to false when the missing evidence could change the verdict: a completed run read
-without ``/steps`` is ``ok`` but unsettled; without ``/messages`` its answer cannot be checked and
-the verdict is ``unknown``. ``failed``, ``cancelled``, ``stuck``, ``running`` and
+``settled`` to false when the missing evidence could change the verdict: without ``/messages`` a
+completed run's answer cannot be checked and the verdict is ``unknown``; a completed run read
+without ``/steps`` is ``ok`` and settled when its own stop reason is ``end_turn`` or
+``tool_rule`` (Letta sets it from the loop's), unsettled otherwise (then the steps' stop reasons
+decide: read them). ``failed``, ``cancelled``, ``stuck``, ``running`` and
 ``awaiting_approval`` rest on the run record and what was read, and are settled.
 """
 

@@ -19,9 +19,11 @@ Verdict rules (first that applies):
 6. ``ok`` — completed, with its outcome and no unrecovered error. Recovered tool errors,
    compactions, denials and suspicious content stay as warnings or notes.
 
-``settled`` is false when evidence that could change the verdict is missing (``ok`` or
-``unknown`` without ``/steps`` or ``/messages``); a ``failed``, ``cancelled``, ``stuck`` or
-``awaiting_approval`` verdict rests on what was read and is settled.
+``settled`` is false when evidence that could change the verdict is missing: ``unknown``
+(no ``/messages``), or ``ok`` read without ``/steps`` when the run record does not itself say the
+loop ended well (its stop reason is not ``end_turn`` / ``tool_rule``: the steps' stop reasons
+would decide). ``/usage``, ``/metrics`` and ``/trace`` never decide a verdict. A ``failed``,
+``cancelled``, ``stuck`` or ``awaiting_approval`` verdict rests on what was read and is settled.
 
 Root cause: ``None`` for ``ok``, ``running`` and ``unknown``; the ``approval_pending`` finding for
 ``awaiting_approval``; otherwise the highest-priority error finding (``ROOT_CAUSE_PRIORITY``).
@@ -170,6 +172,17 @@ def _no_answer(outcome: RunOutcome) -> Finding:
     )
 
 
+# Stop reasons the run record carries only when the loop ended well: with them, a step that
+# could not be read cannot change an ``ok`` (Letta sets the run's stop reason from the loop's).
+_CLEAN_ENDS = ("end_turn", "tool_rule")
+
+
+def _ok_settled(f: RunFacts) -> bool:
+    """An ``ok`` verdict is settled when the messages were read and either the steps were too,
+    or the run's own stop reason says the loop ended well."""
+    return f.messages_read and (f.steps_read or f.run.stop_reason in _CLEAN_ENDS)
+
+
 def _completed(
     f: RunFacts, findings: list[Finding], outcome: RunOutcome
 ) -> tuple[Verdict, list[Finding], bool]:
@@ -181,7 +194,7 @@ def _completed(
     if missing_answer:
         out.append(_no_answer(outcome))
     elif not errors:
-        return "ok", out, f.steps_read and f.messages_read
+        return "ok", out, _ok_settled(f)
     if f.status == "completed":
         out.append(
             Finding(
