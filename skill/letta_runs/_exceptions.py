@@ -2,6 +2,7 @@
 
     LettaRunsError
     ├── InvalidArgumentError        bad input caught locally, before any I/O (malformed id, limit)
+    ├── PartialResultError          a report was produced but some of its reads failed (exit 8)
     ├── ReadOnlyError               a destructive call refused by read-only mode
     ├── APIConnectionError          could not reach the server
     │   └── APITimeoutError         the server did not answer in time (also a stream gone idle)
@@ -39,6 +40,7 @@ __all__ = [
     "LettaRunsError",
     "NotFoundError",
     "NotSupportedError",
+    "PartialResultError",
     "PermissionDeniedError",
     "RateLimitError",
     "ReadOnlyError",
@@ -105,6 +107,13 @@ class InvalidArgumentError(LettaRunsError, ValueError):
         self.letta_status = letta_status
         self.letta_detail = redact(letta_detail) if letta_detail else None
         super().__init__(message, hint=hint)
+
+
+class PartialResultError(LettaRunsError):
+    """The result was printed, but some reads behind it failed (it lists them)."""
+
+    exit_code = 8
+    kind = "partial_result"
 
 
 class ReadOnlyError(LettaRunsError):

@@ -13,6 +13,8 @@ server.
 from __future__ import annotations
 
 import asyncio
+import math
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +25,20 @@ from ._exceptions import LettaRunsError
 from .diagnosis.compare import RunComparison, compare_runs
 from .diagnosis.engine import RunDiagnosis, diagnose
 from .diagnosis.timeline import RunTimeline, build_timeline
-from .diagnosis.triage import StuckReport, TriageAccumulator, TriageReport, stuck_reason
+from .diagnosis.triage import (
+    ActiveRun,
+    NewestRun,
+    StuckReport,
+    TriageAccumulator,
+    TriageReads,
+    TriageReport,
+    stuck_reason,
+)
+from .durations import format_duration
 from .evidence import Evidence, evidence_for, gather_evidence
-from .models import TERMINAL_RUN_STATUSES, Run, StreamEvent
+from .fleet import DEFAULT_CONCURRENCY, ScanStats, WindowRead, read_window, scan_window
+from .models import Run, StreamEvent
+from .operations import NextStep, render_next_step
 
 if TYPE_CHECKING:
     from ._client import AsyncRunsClient
@@ -41,6 +54,7 @@ __all__ = [
     "find_stuck_runs_sync",
     "run_timeline",
     "run_timeline_sync",
+    "settled_diagnosis",
     "triage_runs",
     "triage_runs_sync",
     "watch_run",
@@ -105,10 +119,6 @@ async def compare_runs_by_id(
     return compare_runs(ev_a, ev_b, now=now)
 
 
-def _terminal_statuses(statuses: Sequence[str] | None) -> list[str]:
-    return list(statuses) if statuses else sorted(TERMINAL_RUN_STATUSES)
-
-
 async def triage_runs(
     client: AsyncRunsClient,
     *,
@@ -118,63 +128,167 @@ async def triage_runs(
     limit: int | None = None,
     diagnose_each: bool = True,
     progress: Progress | None = None,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     now: datetime | None = None,
+    bulk: bool = True,
 ) -> TriageReport:
-    """Group recent problem runs by root cause, stop reason, error type and tool.
+    """Diagnose every run created in the last ``since`` (every run when ``None``) and group the
+    problems by root cause, stop reason, error type and tool.
 
-    ``statuses=None`` (the default) scans every terminal run, including ``completed`` ones, which
-    can hide a loop that hit max_steps or a missing answer; pass ``["failed"]`` for a cheaper scan
-    of the runs the server itself calls failed. Runs are read newest first, page by page, and
-    paging stops at the first run older than ``since``; only counters and a few example ids are
-    kept. ``progress`` receives one-line updates (for stderr).
+    The window is read with the bulk lists (``letta_runs.fleet``): the runs list, every agent's
+    messages and, where the server's ``/v1/steps/`` works, steps. A run whose verdict its run
+    record and messages already settle (the engine's ``settled``) costs no request of its own;
+    the others — and runs still ``created``/``running`` — have their steps read per run,
+    ``concurrency`` at a time. ``bulk=False`` reads every run per run (steps and messages; the
+    run object comes from the list). ``statuses`` keeps only runs in those statuses; ``limit``
+    caps the runs scanned (said in ``truncated``). Only counters and a few example ids are kept.
+    ``progress`` receives one-line updates with the count and rate (for stderr).
+
+    Every read that failed is counted in ``failed_reads``/``read_errors`` and listed in
+    ``errors``; the report says how many runs took the per-run path and why (``reads``).
     """
     now = now or datetime.now(UTC)
     cutoff = now - since if since is not None else None
-    wanted = _terminal_statuses(statuses)
+    wanted = list(statuses) if statuses else None
     acc = TriageAccumulator(since=cutoff, agent_id=agent_id, statuses=wanted)
-    sem = asyncio.Semaphore(max(1, concurrency))
-    pending: set[asyncio.Task[None]] = set()
+    stats = ScanStats(
+        window=WindowRead(since=cutoff, agent_id=agent_id, statuses=wanted, limit=limit)
+    )
+    if not diagnose_each:
+        async for item in read_window(
+            client,
+            since=cutoff,
+            agent_id=agent_id,
+            statuses=wanted,
+            limit=limit,
+            stats=stats.window,
+            bulk=False,
+            include_active=True,
+        ):
+            acc.add_run(item.run)
+        return _triage_report(acc, stats, since=since, limit=limit, now=now)
 
-    async def one(run: Run) -> None:
-        async with sem:
-            try:
-                ev = await gather_evidence(client, run.id, include_trace=False)
-            except LettaRunsError as exc:
-                acc.add_error(run.id, exc.message)
-                return
-            diag = diagnose(ev, now=now)
-            acc.add_diagnosis(
-                diag, step_error_types=[s.error_type for s in ev.steps if s.error_type]
-            )
-            if progress and acc.report_base.diagnosed % 10 == 0:
-                progress(f"diagnosed {acc.report_base.diagnosed} runs")
-
-    page = await client.runs.list(agent_id=agent_id, statuses=wanted, limit=100)
-    seen = 0
-    async for run in page:
-        if cutoff is not None and run.created_at is not None and run.created_at < cutoff:
-            break
-        if limit is not None and seen >= limit:
-            acc.report_base.truncated = True
-            break
-        seen += 1
-        if progress and seen % 100 == 0:
-            progress(f"scanned {seen} runs")
-        if not diagnose_each:
-            acc.add_run(run)
+    async for res in scan_window(
+        client,
+        since=cutoff,
+        settle=lambda ev: settled_diagnosis(ev, now=now),
+        finish=lambda ev: diagnose(ev, now=now),
+        agent_id=agent_id,
+        statuses=wanted,
+        limit=limit,
+        bulk=bulk,
+        concurrency=concurrency,
+        stats=stats,
+        progress=progress,
+        what="triage",
+    ):
+        if res.error is not None or res.result is None or res.evidence is None:
+            acc.add_error(res.run.id, res.error.message if res.error else "not read")
             continue
-        task = asyncio.create_task(one(run))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-        if len(pending) >= concurrency * 2:
-            # Bounded memory: never more than a few evidence bundles alive at once.
-            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-    if pending:
-        await asyncio.gather(*pending)
-    if progress:
-        progress(f"done: {seen} runs scanned")
-    return acc.report()
+        ev = res.evidence
+        acc.add_diagnosis(
+            res.result, step_error_types=[s.error_type for s in ev.steps if s.error_type]
+        )
+        for name, err in ev.endpoint_errors.items():
+            if err.kind != "not_fetched":
+                acc.note_error(
+                    f"{res.run.id}: /{name} could not be read ({err.status_code or err.kind}): "
+                    f"{err.message}"
+                )
+    return _triage_report(acc, stats, since=since, limit=limit, now=now)
+
+
+def settled_diagnosis(ev: Evidence, *, now: datetime | None = None) -> RunDiagnosis | None:
+    """The diagnosis of ``ev`` when it is final: an ``ok`` verdict that the engine calls settled
+    (nothing left unread could change it). ``None`` means: read the run's steps first.
+
+    Only ``ok`` is taken from the bulk lists: a problem run's report (root cause, stop reason,
+    error types) rests on its steps, so it is always read per run.
+    """
+    diag = diagnose(ev, now=now)
+    return diag if diag.verdict == "ok" and bool(getattr(diag, "settled", False)) else None
+
+
+def _triage_report(
+    acc: TriageAccumulator,
+    stats: ScanStats,
+    *,
+    since: timedelta | None,
+    limit: int | None,
+    now: datetime,
+) -> TriageReport:
+    window = stats.window
+    for text in window.errors:
+        acc.note_error(text)
+    report = acc.report()
+    report.window = format_duration(since.total_seconds()) if since is not None else "all"
+    report.limit = limit
+    report.truncated = window.truncated
+    report.active = window.active
+    report.active_runs = [
+        ActiveRun(
+            run_id=run.id,
+            agent_id=run.agent_id,
+            status=run.status,
+            created_at=run.created_at,
+            age_seconds=_age(run, now),
+        )
+        for run in window.active_examples
+    ]
+    report.other_statuses = dict(window.other_statuses)
+    failed = Counter(stats.failed_reads)
+    if window.errors:
+        failed["bulk lists"] += len(window.errors)
+    report.read_errors = dict(failed)
+    report.failed_reads = sum(failed.values())
+    scanned = max(report.scanned, 1)
+    report.reads = TriageReads(
+        bulk=window.bulk,
+        steps_bulk=window.steps_bulk,
+        from_bulk=stats.bulk_settled,
+        per_run=stats.per_run,
+        per_run_reasons=dict(stats.per_run_reasons.most_common()),
+        requests=stats.requests,
+        requests_per_run=round(stats.requests / scanned, 3),
+        seconds=round(stats.seconds, 3),
+    )
+    newest = window.newest
+    if report.scanned == 0 and newest is not None:
+        age = _age(newest, now)
+        report.newest_run = NewestRun(
+            run_id=newest.id, status=newest.status, created_at=newest.created_at, age_seconds=age
+        )
+        if age is not None and since is not None:
+            report.widen_since = widen_window(age)
+            report.next_actions.insert(
+                0,
+                NextStep(
+                    operation="triage_runs",
+                    args={"since": report.widen_since},
+                    why="the newest run is older than this window",
+                ),
+            )
+    if report.active:
+        report.next_actions.append(
+            NextStep(operation="find_stuck_runs", args={}, why="runs of the window still active")
+        )
+    report.next_steps = [render_next_step(step, "cli") for step in report.next_actions]
+    return report
+
+
+def _age(run: Run, now: datetime) -> float | None:
+    return round((now - run.created_at).total_seconds(), 1) if run.created_at else None
+
+
+def widen_window(age_seconds: float) -> str:
+    """A ``--since`` a little wider than ``age_seconds``, in a round unit: ``45m``, ``27h``, ``3d``."""
+    minutes = age_seconds / 60
+    if minutes < 60:
+        return f"{math.ceil(minutes) + 1}m"
+    hours = minutes / 60
+    if hours < 48:
+        return f"{math.ceil(hours) + 1}h"
+    return f"{math.ceil(hours / 24) + 1}d"
 
 
 async def find_stuck_runs(

@@ -391,30 +391,50 @@ async def gather_evidence(
     *,
     include_trace: bool = True,
     include_stream: bool = False,
+    include_usage: bool = True,
+    include_metrics: bool = True,
+    run: Run | None = None,
+    messages: list[Message] | None = None,
+    steps: list[Step] | None = None,
 ) -> Evidence:
     """Fetch a run and everything about it, all endpoints concurrently.
 
     Steps and messages are walked to the end with ``limit=1000`` pages in ascending order.
     ``/usage``, ``/metrics``, ``/trace`` (and the stream) failing is recorded in
-    ``endpoint_errors``; only a failing ``GET /runs/{id}`` raises.
+    ``endpoint_errors``; only a failing ``GET /runs/{id}`` raises. ``run``, ``messages`` and
+    ``steps`` already read elsewhere (a runs list, the bulk lists) are used as they are and not
+    fetched again; ``include_usage=False`` / ``include_metrics=False`` leave those unread
+    (``endpoint_errors`` says ``not_fetched``).
 
     >>> async with AsyncRunsClient() as client:                  # doctest: +SKIP
     ...     ev = await gather_evidence(client, "run-…")
     """
     errors: dict[str, EndpointError] = {}
-    run_task = client.runs.retrieve(run_id)
-    steps_task = _guard(
-        "steps",
-        _collect_async(client.runs.steps.list(run_id, limit=PAGE_LIMIT, order="asc")),
-        errors,
+    run_task = _given(run) if run is not None else client.runs.retrieve(run_id)
+    steps_task = (
+        _given(steps)
+        if steps is not None
+        else _guard(
+            "steps",
+            _collect_async(client.runs.steps.list(run_id, limit=PAGE_LIMIT, order="asc")),
+            errors,
+        )
     )
-    messages_task = _guard(
-        "messages",
-        _collect_messages_async(client, run_id),
-        errors,
+    messages_task = (
+        _given(messages)
+        if messages is not None
+        else _guard("messages", _collect_messages_async(client, run_id), errors)
     )
-    usage_task = _guard("usage", client.runs.usage.retrieve(run_id), errors)
-    metrics_task = _guard("metrics", client.runs.metrics.retrieve(run_id), errors)
+    usage_task = (
+        _guard("usage", client.runs.usage.retrieve(run_id), errors)
+        if include_usage
+        else _not_fetched("usage", errors)
+    )
+    metrics_task = (
+        _guard("metrics", client.runs.metrics.retrieve(run_id), errors)
+        if include_metrics
+        else _not_fetched("metrics", errors)
+    )
     trace_task = (
         _guard("trace", client.runs.trace.retrieve(run_id), errors) if include_trace else _none()
     )
@@ -440,6 +460,16 @@ async def gather_evidence(
 
 async def _none() -> None:
     return None
+
+
+async def _given(value: T) -> T:
+    return value
+
+
+async def _not_fetched(endpoint: str, errors: dict[str, EndpointError]) -> None:
+    errors[endpoint] = EndpointError(
+        endpoint=endpoint, kind="not_fetched", message="not read: not needed for this report"
+    )
 
 
 async def evidence_for(

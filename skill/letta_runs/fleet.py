@@ -23,13 +23,16 @@ handed back without bulk messages, with the reason, and the caller reads it per 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._exceptions import LettaRunsError, NotSupportedError
+from .evidence import EndpointError, Evidence, gather_evidence
 from .models import Message, Run, Step, ToolReturnMessage
 
 if TYPE_CHECKING:
@@ -37,13 +40,18 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPage
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "LANDMARK_MARGIN",
     "MESSAGES_PAGE",
     "RUNS_PAGE",
     "STEPS_PAGE",
+    "ScanResult",
+    "ScanStats",
     "WindowRead",
     "WindowRun",
+    "bulk_evidence",
     "read_window",
+    "scan_window",
 ]
 
 RUNS_PAGE = 1000
@@ -77,6 +85,11 @@ class WindowRun:
     steps: list[Step] | None
     per_run_reason: str | None = None
 
+    @property
+    def active(self) -> bool:
+        """Still ``created``/``running``: its items may still be arriving."""
+        return not self.run.is_terminal
+
 
 @dataclass
 class WindowRead:
@@ -89,7 +102,7 @@ class WindowRead:
     listed: int = 0
     """Runs created in the window, every status."""
     finished: int = 0
-    """Runs yielded (finished, in the statuses asked for)."""
+    """Finished runs yielded (in the statuses asked for)."""
     active: int = 0
     active_examples: list[Run] = field(default_factory=list)
     other_statuses: Counter[str] = field(default_factory=Counter)
@@ -99,6 +112,8 @@ class WindowRead:
     requests: Counter[str] = field(default_factory=Counter)
     steps_bulk: bool | None = None
     """Whether ``/v1/steps/`` served the window's steps (``False``: broken or not asked)."""
+    bulk: bool = True
+    """Whether the bulk lists were read at all (``False``: runs list only)."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -182,17 +197,20 @@ async def read_window(
     statuses: list[str] | None = None,
     limit: int | None = None,
     stats: WindowRead | None = None,
+    bulk: bool = True,
     read_steps: bool = True,
+    include_active: bool = False,
     messages_page: int = MESSAGES_PAGE,
     steps_page: int = STEPS_PAGE,
 ) -> AsyncIterator[WindowRun]:
     """Every finished run created at or after ``since`` (all runs when ``None``), newest first,
     with its bulk messages and steps.
 
-    Runs still ``created``/``running`` are counted in ``stats.active`` and not yielded;
-    ``statuses`` keeps only runs in those statuses (the others are counted in
-    ``stats.other_statuses``); ``limit`` stops after that many runs of the window
-    (``stats.truncated``). ``read_steps=False`` skips ``/v1/steps/``.
+    Runs still ``created``/``running`` are counted in ``stats.active`` and yielded (without bulk
+    items: theirs are still arriving) only with ``include_active``; ``statuses`` keeps only runs
+    in those statuses (the others are counted in ``stats.other_statuses``); ``limit`` stops after
+    that many runs of the window (``stats.truncated``). ``bulk=False`` reads the runs list alone
+    (every run is handed back to be read per run); ``read_steps=False`` skips ``/v1/steps/``.
 
     >>> async for item in read_window(client, since=now - timedelta(days=1)):   # doctest: +SKIP
     ...     item.run.id, len(item.messages or [])
@@ -210,9 +228,13 @@ async def read_window(
             start_date=start, agent_id=agent_id, limit=steps_page, order="desc"
         )
 
-    reader = _WindowReader(client, stats, since=since, statuses=statuses, limit=limit)
-    reader.messages = _Walk("messages", first_messages)
-    if read_steps and client.steps.supported is not False:
+    reader = _WindowReader(
+        client, stats, since=since, statuses=statuses, limit=limit, include_active=include_active
+    )
+    stats.bulk = bulk
+    if bulk:
+        reader.messages = _Walk("messages", first_messages)
+    if bulk and read_steps and client.steps.supported is not False:
         reader.steps = _Walk("steps", first_steps)
     else:
         stats.steps_bulk = False
@@ -229,12 +251,15 @@ class _WindowReader:
         since: datetime | None,
         statuses: list[str] | None,
         limit: int | None,
+        include_active: bool,
     ) -> None:
         self.client = client
         self.stats = stats
         self.since = since
         self.wanted = set(statuses) if statuses else None
         self.limit = limit
+        self.include_active = include_active
+        self.active_ready: list[Run] = []
         self.messages: _Walk[Message] | None = None
         self.steps: _Walk[Step] | None = None
         self.pending: list[Run] = []  # newest first
@@ -284,13 +309,15 @@ class _WindowReader:
             stats.truncated = self.runs_done = True
             return
         stats.listed += 1
+        if self.wanted is not None and run.status not in self.wanted:
+            stats.other_statuses[run.status or "unknown"] += 1
+            return
         if not run.is_terminal:
             stats.active += 1
             if len(stats.active_examples) < ACTIVE_EXAMPLES:
                 stats.active_examples.append(run)
-            return
-        if self.wanted is not None and run.status not in self.wanted:
-            stats.other_statuses[run.status or "unknown"] += 1
+            if self.include_active:
+                self.active_ready.append(run)
             return
         self.pending.append(run)
         self.pending_ids.add(run.id)
@@ -357,6 +384,9 @@ class _WindowReader:
                 self.stats.steps_bulk = False
                 self.steps = None
         while True:
+            while self.active_ready:
+                run = self.active_ready.pop(0)
+                yield WindowRun(run, None, None, "it is still active: its items are still arriving")
             if not self.pending:
                 if self.runs_done:
                     break
@@ -396,10 +426,11 @@ class _WindowReader:
             per_run_reason="; ".join(reasons) or None,
         )
 
-    @staticmethod
-    def _collect(walk: _Walk[T] | None, run: Run, reasons: list[str]) -> list[T] | None:
+    def _collect(self, walk: _Walk[T] | None, run: Run, reasons: list[str]) -> list[T] | None:
         if walk is None:
-            reasons.append("no bulk messages list")
+            reasons.append(
+                "the bulk lists were not read" if not self.stats.bulk else "no bulk messages list"
+            )
             return None
         items = walk.items.pop(run.id, [])
         if not walk.complete_for(run):
@@ -441,3 +472,231 @@ def _apply_request_filter(run: Run, messages: list[Message]) -> list[Message]:
         return messages
     keep = set(types)
     return [m for m in messages if m.message_type in keep]
+
+
+# --- evidence for every run of a window --------------------------------------------------------
+
+DEFAULT_CONCURRENCY = 8
+"""Per-run reads in flight at once (each is one or two requests)."""
+PROGRESS_EVERY = 2.0
+"""Seconds between progress lines."""
+
+R = TypeVar("R")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ScanResult(Generic[R]):
+    """One run of the window: what ``settle``/``finish`` made of its evidence, and how it was read.
+
+    ``path`` is ``"bulk"`` (the bulk lists sufficed) or ``"per_run"`` (``reason`` says why);
+    ``error`` is set instead of ``result`` when the run's own reads failed outright.
+    """
+
+    run: Run
+    result: R | None
+    path: str
+    reason: str | None = None
+    error: LettaRunsError | None = None
+    evidence: Evidence | None = None
+
+
+@dataclass
+class ScanStats:
+    """Counts of a scan, for its report and its progress lines."""
+
+    window: WindowRead
+    bulk_settled: int = 0
+    per_run: int = 0
+    per_run_reasons: Counter[str] = field(default_factory=Counter)
+    failed_runs: int = 0
+    failed_reads: Counter[str] = field(default_factory=Counter)
+    """Endpoints that could not be read, per endpoint (``steps``, ``messages`` …)."""
+    requests: int = 0
+    started: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return self.bulk_settled + self.per_run + self.failed_runs
+
+
+class _RequestCounter:
+    """Counts the requests a client sends while a scan runs (an httpx event hook)."""
+
+    def __init__(self, client: AsyncRunsClient, stats: ScanStats) -> None:
+        self._hooks: list[Callable[..., Any]] = client._http.event_hooks.setdefault("request", [])
+        self._stats = stats
+
+    async def _count(self, request: Any) -> None:
+        self._stats.requests += 1
+
+    def __enter__(self) -> _RequestCounter:
+        self._hooks.append(self._count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._hooks.remove(self._count)
+
+
+def bulk_evidence(item: WindowRun, *, source: str) -> Evidence:
+    """The evidence the bulk lists give for one run: the run from the runs list, its messages,
+    and its steps where ``/v1/steps/`` works (else marked ``not_fetched``, as are ``/usage``,
+    ``/metrics`` and ``/trace``, none of which a list carries)."""
+    errors = {
+        name: EndpointError(
+            endpoint=name, kind="not_fetched", message="not read from the bulk lists"
+        )
+        for name in ("usage", "metrics")
+    }
+    if item.steps is None:
+        errors["steps"] = EndpointError(
+            endpoint="steps",
+            kind="not_fetched",
+            message="not read: the server's /v1/steps/ is unavailable",
+        )
+    return Evidence(
+        run=item.run,
+        steps=list(item.steps or []),
+        messages=list(item.messages or []),
+        endpoint_errors=errors,
+        source=source,
+        fetched_at=datetime.now(UTC),
+    )
+
+
+async def scan_window(
+    client: AsyncRunsClient,
+    *,
+    since: datetime | None,
+    settle: Callable[[Evidence], R | None],
+    finish: Callable[[Evidence], R],
+    agent_id: str | None = None,
+    statuses: list[str] | None = None,
+    limit: int | None = None,
+    bulk: bool = True,
+    include_active: bool = True,
+    include_usage: bool = False,
+    include_metrics: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    stats: ScanStats | None = None,
+    progress: Progress | None = None,
+    what: str = "scan",
+) -> AsyncIterator[ScanResult[R]]:
+    """Every run of the window, read with as few requests as its result needs.
+
+    Each run's bulk evidence (``bulk_evidence``) goes to ``settle``; a result other than
+    ``None`` is final. Otherwise — or when the bulk lists cannot stand in for the run's own
+    lists — the run's missing lists are read per run (steps, and messages where needed; never
+    the run itself, which the runs list already returned), ``concurrency`` runs at a time, and
+    ``finish`` makes the result. Results come in completion order; memory holds the runs in
+    flight, not the window. ``progress`` gets a line every few seconds and a last one.
+    """
+    stats = stats or ScanStats(
+        window=WindowRead(since=since, agent_id=agent_id, statuses=statuses, limit=limit)
+    )
+    stats.started = time.monotonic()
+    source = f"api:{client.base_url}"
+    sem = asyncio.Semaphore(max(1, concurrency))
+    pending: set[asyncio.Task[ScanResult[R]]] = set()
+    last_line = stats.started
+
+    async def per_run(item: WindowRun, reason: str) -> ScanResult[R]:
+        async with sem:
+            try:
+                ev = await gather_evidence(
+                    client,
+                    item.run.id,
+                    run=item.run,
+                    messages=item.messages,
+                    steps=item.steps,
+                    include_trace=False,
+                    include_usage=include_usage,
+                    include_metrics=include_metrics,
+                )
+            except LettaRunsError as exc:
+                stats.failed_runs += 1
+                stats.failed_reads["run"] += 1
+                return ScanResult(item.run, None, "per_run", reason, error=exc)
+        for name, err in ev.endpoint_errors.items():
+            if err.kind != "not_fetched":
+                stats.failed_reads[name] += 1
+        stats.per_run += 1
+        stats.per_run_reasons[reason] += 1
+        return ScanResult(item.run, finish(ev), "per_run", reason, evidence=ev)
+
+    def tick(final: bool = False) -> None:
+        nonlocal last_line
+        now = time.monotonic()
+        if progress is None or (not final and now - last_line < PROGRESS_EVERY):
+            return
+        last_line = now
+        progress(_progress_line(what, stats, now, final=final))
+
+    with _RequestCounter(client, stats):
+        async for item in read_window(
+            client,
+            since=since,
+            agent_id=agent_id,
+            statuses=statuses,
+            limit=limit,
+            stats=stats.window,
+            bulk=bulk,
+            include_active=include_active,
+        ):
+            reason = item.per_run_reason
+            if item.messages is not None and not item.active:
+                ev = bulk_evidence(item, source=source)
+                result = settle(ev)
+                if result is None and item.steps is not None:
+                    result = finish(ev)  # messages and steps: nothing left to read per run
+                if result is not None:
+                    stats.bulk_settled += 1
+                    yield ScanResult(item.run, result, "bulk", evidence=ev)
+                    tick()
+                    continue
+                reason = "its verdict needs its steps"
+            task = asyncio.create_task(per_run(item, reason or "read per run"))
+            pending.add(task)
+            while len(pending) >= 2 * max(1, concurrency):
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for finished in done:
+                    pending.discard(finished)
+                    yield finished.result()
+                tick()
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for finished in done:
+                pending.discard(finished)
+                yield finished.result()
+            tick()
+    stats.seconds = time.monotonic() - stats.started
+    tick(final=True)
+
+
+def _progress_line(what: str, stats: ScanStats, now: float, *, final: bool) -> str:
+    elapsed = max(now - stats.started, 1e-6)
+    window = stats.window
+    failed = sum(stats.failed_reads.values()) + len(window.errors)
+    done = stats.done
+    per_run_rate = f"{stats.requests / done:.2f} per run" if done else "none per run"
+    line = (
+        f"{what}: {'scanned' if final else 'read'} {done} runs in {elapsed:.1f} s "
+        f"({done / elapsed:.0f}/s): {stats.bulk_settled} settled from the bulk lists, "
+        f"{stats.per_run} read per run, {stats.requests} requests ({per_run_rate})"
+    )
+    if failed:
+        which = dict(stats.failed_reads)
+        if window.errors:
+            which["bulk lists"] = len(window.errors)
+        line += f"; {failed} reads FAILED ({', '.join(f'{k} {v}' for k, v in which.items())})"
+    if not final:
+        return line
+    left_out = sum(window.other_statuses.values())
+    if left_out:
+        line += f"; {left_out} runs of the window left out by --status"
+    if window.active:
+        line += f"; {window.active} still active (see `letta-runs stuck`)"
+    if window.truncated:
+        line += f"; capped at --limit {window.limit}: older runs of the window were not scanned"
+    return line

@@ -1180,38 +1180,59 @@ async def triage_runs(
     since: Annotated[
         str,
         Field(
-            description="Look back this far, e.g. '30m', '6h', '2d'.",
-            pattern=r"^\s*\d+(\.\d+)?\s*[smhdwSMHDW]?\s*$",
+            description="Look back this far, e.g. '30m', '6h', '2d', or 'all' for every run.",
+            pattern=r"^\s*(all|ALL|\d+(\.\d+)?\s*[smhdwSMHDW]?)\s*$",
         ),
     ] = "24h",
     agent_id: Annotated[str | None, Field(description="Only runs of this agent.")] = None,
     statuses: Annotated[
         list[RunStatusName] | None,
         Field(
-            description="Statuses to scan. Default: every finished run, because runs the server "
-            "calls 'completed' can still have failed (a tool loop that hit max_steps, no answer)."
+            description="Only runs in these statuses. Default: every run of the window, finished "
+            "or still active, because runs the server calls 'completed' can still have failed (a "
+            "tool loop that hit max_steps, no answer)."
         ),
     ] = None,
     limit: Annotated[
-        int, Field(ge=1, le=5000, description="Scan at most this many runs (newest first).")
-    ] = 200,
+        int | None,
+        Field(
+            ge=1,
+            description="Scan at most this many runs, newest first. Default: every run of the "
+            "window (a cap is reported as 'truncated').",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, Field(ge=1, le=64, description="Runs read on their own at the same time.")
+    ] = 8,
+    per_run: Annotated[
+        bool,
+        Field(
+            description="Read every run on its own instead of the bulk lists (slower; for "
+            "servers whose bulk lists misbehave)."
+        ),
+    ] = False,
     detail: DetailArg = "standard",
     progress: Annotated[Callable[[str], None] | None, Local] = None,
 ) -> TriageReport:
-    """Scan recent runs (e.g. since='24h') and group the problem runs by root cause, stop reason,
-    error type and tool, with counts and example run ids. Use it for 'what went wrong last night'
-    questions, then diagnose an example id."""
+    """Scan the runs of a window (e.g. since='24h', or 'all') and group the problem runs by root
+    cause, stop reason, error type and tool, with counts and example run ids. Runs still active
+    are counted and listed (find the stuck ones next); an empty window names the newest run and
+    a 'since' that reaches it; reads that failed are counted in 'failed_reads'. Use it for 'what
+    went wrong last night' questions, then diagnose an example id."""
     from datetime import timedelta
 
     from . import composites
     from .durations import parse_duration
 
+    window = None if since.strip().lower() == "all" else timedelta(seconds=parse_duration(since))
     return await composites.triage_runs(
         client,
-        since=timedelta(seconds=parse_duration(since)),
+        since=window,
         agent_id=agent_id,
         statuses=list(statuses) if statuses else None,
         limit=limit,
+        concurrency=concurrency,
+        bulk=not per_run,
         progress=progress,
     )
 

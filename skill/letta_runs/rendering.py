@@ -118,7 +118,19 @@ def environment() -> jinja2.Environment:
     env.filters["oneline"] = _oneline
     env.filters["cell"] = _cell
     env.filters["json"] = _json_text
+    env.filters["age"] = _age
     return env
+
+
+def _age(seconds: float) -> str:
+    """``42 s``, ``17 min``, ``5.2 h``, ``3.1 d``."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 def render(template_name: str, **ctx: Any) -> str:

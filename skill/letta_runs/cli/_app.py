@@ -37,6 +37,7 @@ Exit codes:
   5  not supported by this server (e.g. /trace without ClickHouse)
   6  network error or timeout
   7  other API error, or a response that could not be parsed
+  8  partial result: printed, but some reads behind it failed (triage lists them)
 
 \b
 Output: JSON on stdout when stdout is not a terminal or with --json, a table or Markdown

@@ -41,7 +41,21 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in cl
             self.fail(str(exc), param, ctx)
 
 
+class Window(Duration):
+    """A duration, or ``all`` (every run) → ``None``."""
+
+    name = "window"
+
+    def convert(  # type: ignore[override]
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+            return None
+        return super().convert(value, param, ctx)
+
+
 DURATION = Duration()
+WINDOW = Window()
 DETAIL = click.Choice(["summary", "standard", "full"])
 BUNDLE = click.Path(exists=True, path_type=Path)
 
@@ -116,53 +130,97 @@ def timeline(out: Output, run_id: str, bundle: Path | None, full: bool, detail: 
 
 @click.command("triage")
 @click.option(
-    "--since", type=DURATION, default="24h", show_default=True, help="Look back this far."
+    "--since",
+    type=WINDOW,
+    default="24h",
+    show_default=True,
+    help="Look back this far (30m, 24h, 7d), or 'all' for every run.",
 )
 @click.option("--agent-id", help="Only runs of this agent.")
 @click.option(
     "--status",
     "statuses",
     multiple=True,
-    help="Statuses to scan (repeatable). Default: every finished run (completed, failed, "
-    "cancelled), because runs the server calls completed can still have failed; "
-    "--status failed is a cheaper scan.",
+    help="Only runs in this status (repeatable). Default: every run of the window, finished or "
+    "still active, because runs the server calls completed can still have failed.",
 )
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
-    default=200,
+    default=None,
+    help="Scan at most N runs, newest first (default: every run of the window; a cap is said "
+    "on stderr and in the result).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=64),
+    default=8,
     show_default=True,
-    help="Scan at most N runs (newest first).",
+    help="Runs read per run at the same time.",
+)
+@click.option(
+    "--per-run",
+    "per_run",
+    is_flag=True,
+    help="Read every run on its own instead of the bulk lists (slower; for servers whose bulk "
+    "lists misbehave).",
 )
 @click.option("--detail", type=DETAIL, default="standard", show_default=True, help="How much.")
 @output_options(human="markdown")
 @global_options
 def triage(
     out: Output,
-    since: float,
+    since: float | None,
     agent_id: str | None,
     statuses: tuple[str, ...],
-    limit: int,
+    limit: int | None,
+    concurrency: int,
+    per_run: bool,
     detail: str,
 ) -> None:
-    """Diagnose recent runs and group the problems by root cause, error type and tool.
+    """Diagnose every run of a window and group the problems by root cause, error type and tool.
 
-    Progress goes to stderr.
+    Reads the window with the bulk lists (runs, every agent's messages, and steps where the
+    server's /v1/steps/ works) and reads a run on its own only when its verdict needs more (its
+    steps). Runs still created/running are counted and listed (see `stuck`). An empty window
+    says how old the newest run is and which --since would include it. Progress, the count of
+    runs read per run and every failed read go to stderr; exit 8 when some reads failed (the
+    report is printed, and lists them).
 
     \b
     Example:
-      letta-runs --demo triage --since 30d
+      letta-runs --demo triage --since all
       letta-runs triage --since 1h --agent-id agent-… --status failed --json
     """
     arguments: dict[str, Any] = {
-        "since": _seconds(since),
+        "since": "all" if since is None else _seconds(since),
         "agent_id": agent_id,
         "limit": limit,
+        "concurrency": concurrency,
+        "per_run": per_run,
         "detail": detail,
     }
     if statuses:
         arguments["statuses"] = list(statuses)
-    _report(out, "triage_runs", arguments, progress=_progress)
+    state: CLIState = state_of(click.get_current_context())
+    result = state.run("triage_runs", arguments, progress=_progress)
+    out.emit(result.data, lambda: result.text)
+    report = result.artifact
+    _raise_if_partial("triage", report.failed_reads, report.read_errors)
+
+
+def _raise_if_partial(what: str, failed: int, by_endpoint: dict[str, int]) -> None:
+    """Exit 8 after the result was printed when some of its reads failed."""
+    if not failed:
+        return
+    from .._exceptions import PartialResultError
+
+    which = ", ".join(f"{name} {count}" for name, count in sorted(by_endpoint.items()))
+    raise PartialResultError(
+        f"{what}: {failed} read{'s' if failed != 1 else ''} failed ({which}); the result above "
+        "is partial",
+        hint="its 'errors' list says which runs and why; retry, or check the server",
+    )
 
 
 @click.command("stuck")

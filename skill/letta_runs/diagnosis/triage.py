@@ -18,10 +18,13 @@ from .engine import RunDiagnosis
 
 __all__ = [
     "EXAMPLES_PER_GROUP",
+    "ActiveRun",
+    "NewestRun",
     "StuckReport",
     "StuckRun",
     "TriageAccumulator",
     "TriageGroup",
+    "TriageReads",
     "TriageReport",
     "stuck_reason",
 ]
@@ -36,15 +39,65 @@ class TriageGroup(BaseModel):
     examples: list[str] = Field(default_factory=list)
 
 
+class ActiveRun(BaseModel):
+    """A run of the window still ``created``/``running``."""
+
+    run_id: str
+    agent_id: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+    age_seconds: float | None = None
+
+
+class NewestRun(BaseModel):
+    """The newest run the server has (for the agent), inside the window or not."""
+
+    run_id: str
+    status: str | None = None
+    created_at: datetime | None = None
+    age_seconds: float | None = None
+
+
+class TriageReads(BaseModel):
+    """How the window was read: which runs the bulk lists settled, which were read per run."""
+
+    bulk: bool = True
+    """Whether the bulk lists were used (``False``: every run read on its own)."""
+    steps_bulk: bool | None = None
+    """Whether ``GET /v1/steps/`` served the steps (Letta 0.16.8's answers 400 to every query)."""
+    from_bulk: int = 0
+    """Runs whose verdict the run and its bulk messages (and steps) settled."""
+    per_run: int = 0
+    per_run_reasons: dict[str, int] = Field(default_factory=dict)
+    requests: int = 0
+    requests_per_run: float | None = None
+    seconds: float | None = None
+
+
 class TriageReport(BaseModel):
     schema_version: int = 1
     since: datetime | None = None
+    """The window's start (``None``: every run, ``--since all``)."""
+    window: str | None = None
+    """The window as asked (``24h``, ``all``)."""
     agent_id: str | None = None
     statuses: list[str] | None = None
+    limit: int | None = None
+    """The opt-in cap on runs scanned (``None``: every run of the window)."""
     scanned: int = 0
+    """Runs of the window looked at: finished and still active (``active``), read or not."""
     diagnosed: int = 0
     problems: int = 0
-    """Runs whose verdict is not ``ok``."""
+    """Runs whose verdict is neither ``ok`` nor ``running``."""
+    active: int = 0
+    """Runs of the window still ``created``/``running`` (counted in ``scanned``)."""
+    active_runs: list[ActiveRun] = Field(default_factory=list)
+    other_statuses: dict[str, int] = Field(default_factory=dict)
+    """Runs of the window left out by ``statuses``, per status."""
+    newest_run: NewestRun | None = None
+    """Set when the window holds no run: the newest run there is, and how old it is."""
+    widen_since: str | None = None
+    """A ``--since`` that would include ``newest_run``."""
     verdicts: dict[str, int] = Field(default_factory=dict)
     by_root_cause: list[TriageGroup] = Field(default_factory=list)
     by_stop_reason: list[TriageGroup] = Field(default_factory=list)
@@ -53,7 +106,12 @@ class TriageReport(BaseModel):
     hidden_failures: int = 0
     """Runs the server calls ``completed`` that the diagnosis calls failed."""
     errors: list[str] = Field(default_factory=list)
+    """Runs (or lists) that could not be read, with the reason (the first 20)."""
+    failed_reads: int = 0
+    """Reads that failed, every endpoint counted (``read_errors`` splits them)."""
+    read_errors: dict[str, int] = Field(default_factory=dict)
     truncated: bool = False
+    reads: TriageReads | None = None
     next_steps: list[str] = Field(default_factory=list)
     """The CLI rendering of ``next_actions`` (kept for existing readers)."""
     next_actions: list[NextStep] = Field(default_factory=list)
@@ -110,7 +168,7 @@ class TriageAccumulator:
         base.scanned += 1
         base.diagnosed += 1
         self.verdicts[diag.verdict] += 1
-        if diag.verdict == "ok":
+        if diag.verdict in ("ok", "running"):
             return
         base.problems += 1
         if diag.status == "completed" and diag.verdict == "failed":
@@ -127,8 +185,13 @@ class TriageAccumulator:
             self.tool.add(name, diag.run_id)
 
     def add_error(self, run_id: str, message: str) -> None:
+        """A run that could not be read: scanned, not diagnosed."""
+        self.report_base.scanned += 1
+        self.note_error(f"{run_id}: {message}")
+
+    def note_error(self, text: str) -> None:
         if len(self.errors) < 20:
-            self.errors.append(f"{run_id}: {message}")
+            self.errors.append(text)
 
     def report(self) -> TriageReport:
         out = self.report_base.model_copy()

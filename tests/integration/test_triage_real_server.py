@@ -1,0 +1,86 @@
+"""``triage`` on the seeded real server: the bulk path gives every run the verdict that reading
+the run on its own (``diagnose``) gives, and the same report as the per-run path."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from letta_runs import AsyncRunsClient
+from letta_runs.composites import diagnose_run, settled_diagnosis, triage_runs
+from letta_runs.diagnosis.engine import diagnose
+from letta_runs.diagnosis.triage import TriageReport
+from letta_runs.fleet import ScanStats, WindowRead, scan_window
+from triage_counts import triage_counts
+
+from tests.letta_server import SeededRuns
+
+pytestmark = pytest.mark.letta_server
+
+
+async def _verdicts(base_url: str, now: datetime) -> tuple[dict[str, tuple[Any, ...]], ScanStats]:
+    stats = ScanStats(window=WindowRead(since=None, agent_id=None, statuses=None, limit=None))
+    out: dict[str, tuple[Any, ...]] = {}
+    async with AsyncRunsClient(base_url=base_url, timeout=120) as client:
+        async for res in scan_window(
+            client,
+            since=None,
+            settle=lambda ev: settled_diagnosis(ev, now=now),
+            finish=lambda ev: diagnose(ev, now=now),
+            stats=stats,
+        ):
+            assert res.error is None, res.error
+            diag = res.result
+            assert diag is not None
+            out[res.run.id] = (
+                diag.verdict,
+                diag.root_cause.kind if diag.root_cause else None,
+                diag.effective_stop_reason,
+            )
+    return out, stats
+
+
+async def _per_run(base_url: str, run_ids: list[str], now: datetime) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
+    sem = asyncio.Semaphore(8)
+    async with AsyncRunsClient(base_url=base_url, timeout=120) as client:
+
+        async def one(run_id: str) -> None:
+            async with sem:
+                diag = await diagnose_run(client, run_id, now=now, include_trace=False)
+            out[run_id] = (
+                diag.verdict,
+                diag.root_cause.kind if diag.root_cause else None,
+                diag.effective_stop_reason,
+            )
+
+        await asyncio.gather(*(one(r) for r in run_ids))
+    return out
+
+
+def test_every_run_gets_the_verdict_its_own_diagnosis_gives(seeded: SeededRuns) -> None:
+    now = datetime.now(UTC)
+    from_window, stats = asyncio.run(_verdicts(seeded.base_url, now))
+    assert len(from_window) == stats.window.listed >= seeded.total_runs
+    one_by_one = asyncio.run(_per_run(seeded.base_url, sorted(from_window), now))
+    assert from_window == one_by_one
+    assert Counter(v[0] for v in from_window.values()) == Counter(v[0] for v in one_by_one.values())
+
+
+def test_the_bulk_report_is_the_per_run_report(seeded: SeededRuns) -> None:
+    async def both() -> tuple[TriageReport, TriageReport]:
+        async with AsyncRunsClient(base_url=seeded.base_url, timeout=120) as client:
+            bulk = await triage_runs(client, since=None)
+            per_run = await triage_runs(client, since=None, bulk=False)
+        return bulk, per_run
+
+    bulk, per_run = asyncio.run(both())
+    assert triage_counts(bulk) == triage_counts(per_run)
+    assert bulk.failed_reads == per_run.failed_reads == 0
+    assert bulk.active >= 2  # the stuck background run and the zombie conversation run
+    assert bulk.reads is not None and per_run.reads is not None
+    assert bulk.reads.steps_bulk is False  # Letta 0.16.8
+    assert bulk.reads.requests < per_run.reads.requests
