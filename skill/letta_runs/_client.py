@@ -66,16 +66,31 @@ from ._exceptions import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     InvalidArgumentError,
     ReadOnlyError,
-    redact,
-    register_secret,
     status_error_class,
 )
 from ._pagination import AsyncPage, ListKind, PageSpec, SyncPage
 from ._raw import Resource, record
 from ._retry import backoff_delay, is_retryable_exception, retry_delay, should_retry_response
+from ._secrets import (
+    headers_for_log,
+    looks_secret_header,
+    protect_http_stack_loggers,
+    redact,
+    register_secret,
+    secret_safe_logger,
+)
 from ._streaming import AsyncRunStream, RunStream, StreamState
+from ._validation import (
+    RUN_ID_PATTERN,
+    check_base_url,
+    check_header_name,
+    check_header_value,
+    check_seconds,
+    validate_run_id,
+)
 from ._version import __version__
 from .models import (
     Message,
@@ -87,13 +102,11 @@ from .models import (
     parse_message,
 )
 from .params import (
-    RUN_ID_PATTERN,
     RunItemsQuery,
     RunsFilter,
     accepts,
     check_statuses,
     parse_params,
-    validate_run_id,
 )
 
 __all__ = [
@@ -111,7 +124,8 @@ DEMO_HTTP_BASE = "http://demo.letta-runs.invalid"
 
 TRACE_LIMIT_MAX = 5000
 
-logger = logging.getLogger("letta_runs")
+logger = secret_safe_logger("letta_runs")
+protect_http_stack_loggers()
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -178,12 +192,30 @@ def _env_flag(value: str | None) -> bool:
 
 
 def _parse_custom_headers(text: str | None) -> dict[str, str]:
-    """``LETTA_CUSTOM_HEADERS``: one ``Name: value`` per line (as the official SDK reads it)."""
+    """``LETTA_CUSTOM_HEADERS``: one ``Name: value`` per line (as the official SDK reads it).
+
+    Lines end with LF or CRLF; spaces around names and values are not part of them.
+    """
     out: dict[str, str] = {}
     for line in (text or "").splitlines():
         name, sep, value = line.partition(":")
         if sep and name.strip():
             out[name.strip()] = value.strip()
+    return out
+
+
+def _checked_headers(headers: Mapping[str, str], *, source: str) -> dict[str, str]:
+    """Extra headers validated like the key: a secret-looking one is registered and never shown.
+
+    Every custom header's value is treated as possibly secret in messages (names are shown).
+    """
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        check_header_name(name, what=source)
+        check_header_value(value, what=f"the value of header {name!r} in {source}", secret=True)
+        if looks_secret_header(name):
+            register_secret(value)
+        out[name] = value
     return out
 
 
@@ -202,37 +234,39 @@ class BaseRunsClient:
         debug: bool = False,
         read_only: bool | None = None,
     ) -> None:
-        self.api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
-        register_secret(self.api_key)
-        raw_base = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-        raw_base = raw_base.strip().rstrip("/")
-        self.is_demo = raw_base.lower() == DEMO_BASE_URL
-        self.base_url = DEMO_BASE_URL if self.is_demo else raw_base
-        if not self.is_demo and not raw_base.startswith(("http://", "https://")):
-            raise InvalidArgumentError(
-                f"invalid base URL {raw_base!r}",
-                hint="use the server root such as https://api.letta.com or "
-                "http://localhost:8283, or 'demo' for the embedded recorded runs",
+        key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+        # Registered before it is checked, so not even the check's message can show it.
+        register_secret(key)
+        self.api_key = (
+            check_header_value(key, what=f"the API key ({ENV_API_KEY} / --api-key)", secret=True)
+            if key
+            else None
+        )
+        self.is_demo, self.base_url = _resolve_base_url(base_url)
+        self._http_base = DEMO_HTTP_BASE if self.is_demo else self.base_url
+        project = project if project is not None else os.environ.get(ENV_PROJECT)
+        self.project = (
+            check_header_value(
+                project, what=f"the project ({ENV_PROJECT} / --project)", secret=False
             )
-        self._http_base = DEMO_HTTP_BASE if self.is_demo else raw_base
-        self.project = project if project is not None else os.environ.get(ENV_PROJECT) or None
-        if max_retries < 0:
-            raise InvalidArgumentError("max_retries must be >= 0")
+            if project
+            else None
+        )
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         self.max_retries = max_retries
-        if timeout is None:
-            self.timeout = httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
-        elif isinstance(timeout, httpx.Timeout):
-            self.timeout = timeout
-        else:
-            self.timeout = httpx.Timeout(float(timeout), connect=DEFAULT_CONNECT_TIMEOUT)
+        self.timeout = _resolve_timeout(timeout)
         self.read_only = (
             read_only if read_only is not None else _env_flag(os.environ.get(ENV_READ_ONLY))
         )
         self.debug = debug
         if debug:
             _enable_debug_logging()
-        self._extra_headers = dict(headers or {})
-        self.default_headers = self._build_headers(headers)
+        self._extra_headers = _checked_headers(dict(headers or {}), source="headers")
+        self._custom_headers = _checked_headers(
+            _parse_custom_headers(os.environ.get(ENV_CUSTOM_HEADERS)), source=ENV_CUSTOM_HEADERS
+        )
+        self.default_headers = self._build_headers(self._extra_headers)
 
     def settings(self) -> dict[str, Any]:
         """Constructor arguments that rebuild an equivalent client (sync or async twin).
@@ -267,7 +301,7 @@ class BaseRunsClient:
             out["Authorization"] = f"Bearer {self.api_key}"
         if self.project:
             out["X-Project"] = self.project
-        out.update(_parse_custom_headers(os.environ.get(ENV_CUSTOM_HEADERS)))
+        out.update(self._custom_headers)
         out.update(dict(extra or {}))
         return out
 
@@ -413,10 +447,7 @@ class BaseRunsClient:
     def _log_request(self, request: httpx.Request, attempt: int) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
             return
-        headers = {
-            k: ("***" if k.lower() in ("authorization", "x-bare-password") else v)
-            for k, v in request.headers.items()
-        }
+        headers = headers_for_log(request.headers)
         retry = f" (retry {attempt})" if attempt else ""
         logger.debug(
             redact(f"→ {request.method} {self._display_url(request)}{retry} headers={headers}")
@@ -599,6 +630,30 @@ class BaseRunsClient:
 
     def _with_params(self, call: _Call, params: dict[str, Any]) -> _Call:
         return _Call(call.method, call.path, call.what, params, call.json_body, call.run_id)
+
+
+def _resolve_base_url(base_url: str | None) -> tuple[bool, str]:
+    """(is_demo, base URL): an explicit argument wins, then ``LETTA_BASE_URL`` (unset or empty:
+    Letta Cloud). An explicit empty string is an error, not Letta Cloud in disguise."""
+    if base_url is None:
+        base_url = os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    what = f"base URL ({ENV_BASE_URL} / --base-url)"
+    if isinstance(base_url, str) and base_url.strip().lower() == DEMO_BASE_URL:
+        return True, DEMO_BASE_URL
+    return False, check_base_url(base_url, what=what)
+
+
+def _resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    if timeout is None:
+        return httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
+    if isinstance(timeout, httpx.Timeout):
+        for name in ("connect", "read", "write", "pool"):
+            value = getattr(timeout, name)
+            if value is not None:
+                check_seconds(f"timeout.{name}", value, error=ConfigurationError)
+        return timeout
+    seconds = check_seconds("timeout", timeout, error=ConfigurationError)
+    return httpx.Timeout(seconds, connect=DEFAULT_CONNECT_TIMEOUT)
 
 
 def _compact(params: dict[str, Any]) -> dict[str, Any]:

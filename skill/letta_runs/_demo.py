@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from ._demo_bulk import BulkIndex
+from ._validation import is_run_id
 from .models import KNOWN_RUN_STATUSES, KNOWN_STOP_REASONS
 
 __all__ = [
@@ -62,8 +63,6 @@ DEMO_LABELS = (
 )
 """Recorded runs embedded as demo data: healthy, loops, tool errors, LLM failures, approval,
 cancellation, background streams and a run stuck in ``running``."""
-
-_RUN_ID = re.compile(r"^run-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 # -- building bundles from recorded fixtures ------------------------------------------------
@@ -311,7 +310,7 @@ class DemoServer:
                 return _json(405, {"detail": "Method Not Allowed"})
         elif request.method != "GET":
             return _json(405, {"detail": "Method Not Allowed"})
-        if not _RUN_ID.match(run_id):
+        if not is_run_id(run_id):
             return _bad_id(run_id)
         bundle = self.bundles.get(run_id)
         if bundle is None:

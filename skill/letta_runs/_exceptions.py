@@ -2,6 +2,7 @@
 
     LettaRunsError
     ├── InvalidArgumentError        bad input caught locally, before any I/O (malformed id, limit)
+    │   └── ConfigurationError      a bad setting (key with a stray newline, base URL, header)
     ├── PartialResultError          a report was produced but some of its reads failed (exit 8)
     ├── ReadOnlyError               a destructive call refused by read-only mode
     ├── APIConnectionError          could not reach the server
@@ -20,12 +21,16 @@
         └── ServerError             other 5xx
 
 Every message says what went wrong and what to try next. Messages never contain the API key:
-``redact`` scrubs it from anything that reaches a message.
+``redact`` (``letta_runs._secrets``) scrubs every registered secret from anything that reaches a
+message. ``facts`` carries machine-readable extras of an error (e.g. ``{"deleted": False}``
+after a failed delete); ``to_dict`` merges them into the JSON form.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ._secrets import redact, redact_data, register_secret
 
 __all__ = [
     "APIConnectionError",
@@ -34,6 +39,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "GoneError",
     "InvalidArgumentError",
@@ -48,23 +54,9 @@ __all__ = [
     "ValidationError",
     "exit_code_for",
     "redact",
+    "register_secret",
     "status_error_class",
 ]
-
-_SECRETS: set[str] = set()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret so ``redact`` removes it from any text."""
-    if value and len(value) >= 4:
-        _SECRETS.add(value)
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` with ``***``."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 class LettaRunsError(Exception):
@@ -73,16 +65,19 @@ class LettaRunsError(Exception):
     exit_code = 1
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, facts: dict[str, Any] | None = None
+    ) -> None:
         self.message = redact(message)
         self.hint = redact(hint) if hint else None
+        self.facts: dict[str, Any] = redact_data(dict(facts)) if facts else {}
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
         return f"{self.message} — {self.hint}" if self.hint else self.message
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.kind, "message": self.message, "hint": self.hint}
+        return {"error": self.kind, "message": self.message, "hint": self.hint, **self.facts}
 
 
 class InvalidArgumentError(LettaRunsError, ValueError):
@@ -103,10 +98,20 @@ class InvalidArgumentError(LettaRunsError, ValueError):
         hint: str | None = None,
         letta_status: int | None = None,
         letta_detail: str | None = None,
+        facts: dict[str, Any] | None = None,
     ) -> None:
         self.letta_status = letta_status
         self.letta_detail = redact(letta_detail) if letta_detail else None
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, facts=facts)
+
+
+class ConfigurationError(InvalidArgumentError):
+    """A setting the client cannot use (API key, project, custom header, base URL, timeout).
+
+    A usage error for the CLI (exit 2); the HTTP faces answer 500, because it is the adapter's
+    own configuration that is wrong, not the caller's request."""
+
+    kind = "invalid_configuration"
 
 
 class PartialResultError(LettaRunsError):
@@ -150,17 +155,18 @@ class APIStatusError(LettaRunsError):
         hint: str | None = None,
         method: str | None = None,
         url: str | None = None,
+        facts: dict[str, Any] | None = None,
     ) -> None:
         self.status_code = status_code
-        self.detail = detail
+        self.detail = redact_data(detail)
         self.method = method
         self.url = redact(url) if url else None
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, facts=facts)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out["status_code"] = self.status_code
-        out["detail"] = self.detail if not isinstance(self.detail, str) else redact(self.detail)
+        out["detail"] = self.detail
         return out
 
 

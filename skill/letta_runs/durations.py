@@ -8,30 +8,39 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from ._exceptions import InvalidArgumentError
+from ._validation import MAX_DURATION_SECONDS
 
 __all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_PATTERN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", re.IGNORECASE)
 
 
 def parse_duration(text: str | float | int) -> float:
-    """Seconds in ``text``: a number with an optional unit s/m/h/d/w (bare numbers are seconds)."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
+    """Seconds in ``text``: a number with an optional unit s/m/h/d/w (bare numbers are seconds).
+
+    Positive, finite and at most 100 years (``99999999999d`` is a usage error, not an overflow).
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
         seconds = float(text)
     else:
-        match = _PATTERN.match(str(text))
+        match = _PATTERN.fullmatch(str(text))
         if match is None:
             raise InvalidArgumentError(
-                f"not a duration: {text!r}",
+                f"not a duration: {str(text)[:60]!r}",
                 hint="write a number and a unit, e.g. 30s, 10m, 1h, 2d",
             )
         seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
-    if seconds <= 0:
+    if math.isnan(seconds) or seconds <= 0:
         raise InvalidArgumentError(f"duration must be positive: {text!r}", hint="e.g. 10m")
+    if seconds > MAX_DURATION_SECONDS:
+        raise InvalidArgumentError(
+            f"duration too long: {str(text)[:60]!r} (at most 100 years)", hint="e.g. 30d"
+        )
     return seconds
 
 

@@ -21,13 +21,13 @@ Needs the optional ``mcp`` dependency (``pip install 'letta-runs[mcp]'``).
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._exceptions import InvalidArgumentError, LettaRunsError, redact
+from ._exceptions import InvalidArgumentError, LettaRunsError
+from ._secrets import redact, secret_safe_logger
 from .operations import FACES, OPERATIONS, Operation
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ __all__ = [
     "served_operations",
 ]
 
-logger = logging.getLogger(__name__)
+logger = secret_safe_logger(__name__)
 
 DEFAULT_MCP_HOST = "127.0.0.1"
 DEFAULT_MCP_PORT = 9090

@@ -11,7 +11,6 @@ does) and the MCP and LangChain argument schemas.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from enum import Enum
 from inspect import Parameter, Signature
@@ -20,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._exceptions import InvalidArgumentError
+from ._validation import RUN_ID_PATTERN, is_run_id, validate_run_id
 from .models import KNOWN_RUN_STATUSES, KNOWN_STOP_REASONS
 
 __all__ = [
@@ -38,10 +38,6 @@ __all__ = [
     "validate_run_id",
 ]
 
-RUN_ID_PATTERN = r"^run-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-"""Letta's run id: ``run-`` and a lowercase UUID4."""
-_RUN_ID = re.compile(RUN_ID_PATTERN)
-
 RunId = Annotated[
     str,
     Field(
@@ -50,29 +46,6 @@ RunId = Annotated[
         pattern=RUN_ID_PATTERN,
     ),
 ]
-
-
-def is_run_id(value: object) -> bool:
-    return isinstance(value, str) and _RUN_ID.match(value) is not None
-
-
-def validate_run_id(run_id: str, *, name: str = "run id") -> str:
-    """Check a run id has the server's ``run-<uuid4>`` form (before any I/O).
-
-    The error carries what Letta itself answers for such an id (400 and its ``detail``), so a
-    face that speaks Letta's HTTP contract can answer the same.
-    """
-    if not is_run_id(run_id):
-        raise InvalidArgumentError(
-            f"invalid {name} {run_id!r}: expected 'run-<uuid4>' in lowercase, "
-            "e.g. run-39e39189-9b0f-49e1-aa16-49a02c1268f4",
-            hint="copy the id from the run list or from the run's JSON",
-            letta_status=400,
-            letta_detail=(
-                f"INVALID_ARGUMENT: Invalid run ID format: {run_id}. Expected format: 'run-<uuid4>'"
-            ),
-        )
-    return run_id
 
 
 def check_statuses(statuses: list[str] | None) -> None:

@@ -22,7 +22,6 @@ Needs the optional ``rest`` dependency (``pip install 'letta-runs[rest]'``).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -42,13 +41,14 @@ from ._exceptions import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     InvalidArgumentError,
     LettaRunsError,
     ReadOnlyError,
-    redact,
 )
 from ._http_auth import ENV_SERVE_TOKEN, guard_http
 from ._raw import captured_responses
+from ._secrets import redact_data, secret_safe_logger
 from .operations import FACES, OPERATIONS, Operation, Page
 from .params import validate_run_id
 
@@ -64,7 +64,7 @@ __all__ = [
     "run_rest",
 ]
 
-logger = logging.getLogger(__name__)
+logger = secret_safe_logger(__name__)
 
 DEFAULT_REST_HOST = "127.0.0.1"
 DEFAULT_REST_PORT = 8080
@@ -116,15 +116,15 @@ def _letta_422(detail: Any) -> JSONResponse:
 def _error_response(exc: LettaRunsError) -> JSONResponse:
     if isinstance(exc, APIStatusError):
         # Letta's own answer, so callers see what they would see talking to Letta directly.
-        detail = redact(exc.detail) if isinstance(exc.detail, str) else exc.detail
+        detail = redact_data(exc.detail)
         if exc.status_code == 422:
             return _letta_422(detail)
         return JSONResponse({"detail": detail}, status_code=exc.status_code)
-    if isinstance(exc, InvalidArgumentError):
+    if isinstance(exc, InvalidArgumentError) and not isinstance(exc, ConfigurationError):
         if exc.letta_status is not None:
             return JSONResponse({"detail": exc.letta_detail}, status_code=exc.letta_status)
         return _letta_422(exc.message)
-    status = 500
+    status = 500  # also the adapter's own bad settings (its key, its base URL): not the caller's
     if isinstance(exc, ReadOnlyError):
         status = 403
     elif isinstance(exc, APITimeoutError):

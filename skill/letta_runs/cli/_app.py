@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .._constants import DEMO_BASE_URL, ENV_API_KEY, ENV_BASE_URL, ENV_PROJECT
-from .._exceptions import LettaRunsError, redact, register_secret
+from .._exceptions import InvalidArgumentError, LettaRunsError
+from .._secrets import redact, register_secret
+from .._validation import check_seconds
 
 if TYPE_CHECKING:
     from .._client import AsyncRunsClient, RunsClient
@@ -59,6 +61,15 @@ class CLIState:
     json_errors: bool = False
     transport: Any = None
     """An ``httpx`` transport for the client (tests pass ``httpx.MockTransport``)."""
+
+    def check(self) -> None:
+        """Validate the settings now (key, base URL, headers, timeout), before any I/O.
+
+        For commands that start a server: a bad setting is a usage error at start-up, not a
+        failure of every later request."""
+        from .._client import BaseRunsClient
+
+        BaseRunsClient(**{k: v for k, v in self.client_settings().items() if k != "transport"})
 
     def client(self) -> RunsClient:
         from .._client import RunsClient
@@ -170,6 +181,34 @@ class LettaRunsGroup(click.Group):
 # --------------------------------------------------------------------------- global options
 
 
+class CoreValue(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.3
+    """A parameter checked by a validator of the core: its ``InvalidArgumentError`` becomes
+    click's usage error (exit 2), so every face refuses the same values."""
+
+    def __init__(self, name: str, parse: Callable[[Any], Any]) -> None:
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return self._parse(value)
+        except InvalidArgumentError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise InvalidArgumentError(f"{value[:40]!r} is not a number of seconds") from None
+    return check_seconds("the value", value)
+
+
+SECONDS = CoreValue("seconds", _seconds)
+"""A finite, positive number of seconds (``nan``, ``inf``, ``0`` are usage errors)."""
+
+
 def _set(attr: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         if value is None or value is False:
@@ -239,7 +278,7 @@ def _global_option_decorators(*, root: bool) -> list[Callable[[F], F]]:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             expose_value=False,
             callback=_set("timeout"),
             hidden=hidden,

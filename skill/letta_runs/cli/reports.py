@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..durations import parse_duration
-from ._app import CLIState, global_options, state_of
+from ._app import CLIState, CoreValue, global_options, state_of
 from ._output import Output, output_options
 from .runs import _event_line
 
@@ -25,37 +25,18 @@ if TYPE_CHECKING:
     from ..models import StreamEvent
 
 
-class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.3
-    """``30s``, ``10m``, ``1h``, ``2d`` → seconds."""
-
-    name = "duration"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+DURATION = CoreValue("duration", parse_duration)
+"""``30s``, ``10m``, ``1h``, ``2d`` → seconds."""
 
 
-class Window(Duration):
-    """A duration, or ``all`` (every run) → ``None``."""
-
-    name = "window"
-
-    def convert(  # type: ignore[override]
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float | None:
-        if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
-            return None
-        return super().convert(value, param, ctx)
+def _window(value: Any) -> float | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None
+    return parse_duration(value)
 
 
-DURATION = Duration()
-WINDOW = Window()
+WINDOW = CoreValue("window", _window)
+"""A duration, or ``all`` (every run) → ``None``."""
 DETAIL = click.Choice(["summary", "standard", "full"])
 BUNDLE = click.Path(exists=True, path_type=Path)
 

@@ -14,7 +14,7 @@ import click
 
 from .._exceptions import InvalidArgumentError
 from ..output import dump_json, render_mapping, render_table, shorten
-from ._app import CLIState, global_options, state_of
+from ._app import SECONDS, CLIState, global_options, state_of
 from ._output import Output, output_options
 
 if TYPE_CHECKING:
@@ -417,11 +417,11 @@ def _event_line(event: StreamEvent) -> str:
 @click.argument("run_id")
 @click.option("--starting-after", type=int, help="Only events after this seq_id (resume).")
 @click.option("--no-pings", is_flag=True, help="Ask the server not to send keep-alive pings.")
-@click.option("--poll-interval", type=float, help="Server-side poll interval, in seconds.")
+@click.option("--poll-interval", type=SECONDS, help="Server-side poll interval, in seconds.")
 @click.option("--batch-size", type=int, help="Server-side batch size.")
 @click.option(
     "--idle-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     default=30.0,
     show_default=True,
     help="Give up after this many seconds without a byte (the server may never end a stream).",

@@ -52,6 +52,7 @@ def mcp_command(
     from ..mcp_server import run_mcp
 
     state = state_of(ctx)
+    state.check()
     run_mcp(
         transport="http" if transport == "http" else "stdio",
         host=host,
@@ -89,6 +90,7 @@ def serve_command(
     from ..rest import run_rest
 
     state = state_of(ctx)
+    state.check()
     run_rest(
         host=host,
         port=port,
