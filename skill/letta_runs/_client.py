@@ -68,12 +68,21 @@ from ._exceptions import (
     APITimeoutError,
     ConfigurationError,
     InvalidArgumentError,
+    LettaRunsError,
+    NotFoundError,
     ReadOnlyError,
     status_error_class,
 )
 from ._pagination import AsyncPage, ListKind, PageSpec, SyncPage
 from ._raw import Resource, record
-from ._retry import backoff_delay, is_retryable_exception, retry_delay, should_retry_response
+from ._retry import (
+    backoff_delay,
+    is_retryable_exception,
+    may_have_reached_server,
+    may_resend,
+    retry_delay,
+    should_retry_response,
+)
 from ._secrets import (
     headers_for_log,
     looks_secret_header,
@@ -123,6 +132,10 @@ DEMO_HTTP_BASE = "http://demo.letta-runs.invalid"
 """Where demo requests go; the embedded transport answers them and nothing leaves the process."""
 
 TRACE_LIMIT_MAX = 5000
+BROKEN_DELETE_VERSION = "0.16.8"
+"""The Letta version whose run delete always fails (checked against its source and a server)."""
+MAX_DETAIL_CHARS = 2000
+"""An error body kept as ``detail`` is cut to this (an HTML error page can be megabytes)."""
 
 logger = secret_safe_logger("letta_runs")
 protect_http_stack_loggers()
@@ -413,6 +426,77 @@ class BaseRunsClient:
             )
         return _Call("DELETE", f"/v1/runs/{run_id}", "runs.delete", run_id=run_id)
 
+    # -- deletes ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _delete_may_have_acted(failure: LettaRunsError) -> bool:
+        """Whether a failed DELETE may still have deleted the run (then a read must tell)."""
+        if isinstance(failure, APIConnectionError):
+            return failure.reached_server
+        if isinstance(failure, APIStatusError):
+            return failure.status_code >= 500 and failure.status_code != 501
+        return False
+
+    @staticmethod
+    def _health_call() -> _Call:
+        return _Call("GET", "/v1/health/", "health")
+
+    @staticmethod
+    def _version_from_health(data: Any) -> str | None:
+        version = data.get("version") if isinstance(data, dict) else None
+        return version if isinstance(version, str) and version.strip() else None
+
+    def _delete_outcome(
+        self,
+        run_id: str,
+        failure: LettaRunsError,
+        gone: bool | LettaRunsError,
+        server_version: str | None,
+    ) -> dict[str, Any] | LettaRunsError:
+        """What a DELETE that failed ambiguously did, from a follow-up read of the run.
+
+        ``gone``: True (the read answered 404), False (the run is still there), or the error of
+        the read. Returns the result to hand back (deleted) or the error to raise."""
+        what = failure.message
+        if gone is True:
+            return {
+                "deleted": run_id,
+                "confirmed_by": "retrieve",
+                "note": f"the DELETE failed ({what}), but a follow-up read finds no run "
+                f"{run_id}: it is deleted",
+            }
+        if gone is False:
+            message = (
+                f"run {run_id} was not deleted: {what}; a follow-up read shows it is still there"
+            )
+            if isinstance(failure, APIStatusError) and failure.status_code == 500:
+                hint = self._delete_500_hint(server_version)
+            elif isinstance(failure, APIStatusError):
+                hint = "the server failed; retry the delete later"
+            else:
+                hint = "the connection failed after the request was sent; retry the delete"
+            facts: dict[str, Any] = {"deleted": False, "run_id": run_id}
+            if server_version:
+                facts["server_version"] = server_version
+            return failure.restated(message, hint=hint, facts=facts)
+        return failure.restated(
+            f"whether run {run_id} was deleted is unknown: the DELETE failed ({what}) and the "
+            f"follow-up read failed too ({gone.message})",
+            hint=f"check with `letta-runs runs get {run_id}` before deleting again",
+            facts={"deleted": None, "run_id": run_id},
+        )
+
+    @staticmethod
+    def _delete_500_hint(server_version: str | None) -> str:
+        if server_version == BROKEN_DELETE_VERSION:
+            return (
+                f"this server is Letta {server_version}, whose DELETE /v1/runs/{{id}} fails with "
+                "500 for every run (its handler calls a run-manager method that does not "
+                "exist); runs cannot be deleted there — upgrade the server"
+            )
+        version = f"Letta {server_version}" if server_version else "its version is unknown"
+        return f"the server ({version}) failed to delete it; its logs say why — retry later"
+
     # -- requests and responses ------------------------------------------------------------
 
     def _url(self, call: _Call) -> str:
@@ -462,37 +546,74 @@ class BaseRunsClient:
                 )
             )
 
-    def _retry_wait(self, attempt: int, response: httpx.Response | None) -> float | None:
-        """Seconds to wait before retrying, or None when this failure is final."""
+    def _retry_wait(
+        self,
+        attempt: int,
+        call: _Call,
+        response: httpx.Response | None = None,
+        exc: BaseException | None = None,
+    ) -> float | None:
+        """Seconds to wait before retrying, or None when this failure is final.
+
+        A DELETE is sent again only when it certainly did not act (see ``_retry``)."""
         if attempt >= self.max_retries:
             return None
         if response is None:
+            if exc is not None and not is_retryable_exception(exc):
+                return None
+            if not may_resend(call.method, exc=exc):
+                return None
             return retry_delay(attempt)
+        if not may_resend(call.method, status_code=response.status_code, headers=response.headers):
+            return None
         if not should_retry_response(response.status_code, response.headers):
             return None
         return retry_delay(attempt, response.headers)
 
-    def _transport_error(self, exc: Exception, call: _Call) -> APIConnectionError:
+    def _transport_error(
+        self, exc: Exception, call: _Call, *, attempts: int = 1
+    ) -> APIConnectionError:
         where = self.base_url
+        sent = may_have_reached_server(exc)
+        error: APIConnectionError
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
+            error = APITimeoutError(
                 f"{call.method} {call.path} timed out on {where} ({type(exc).__name__})",
                 hint="the server may be overloaded; retry, or raise the timeout",
             )
-        return APIConnectionError(
-            f"could not reach {where} ({type(exc).__name__}: {exc})",
-            hint=f"check {ENV_BASE_URL} and the network; use base_url 'demo' to try without a server",
-        )
+        elif sent:
+            error = APIConnectionError(
+                f"the connection to {where} failed during {call.method} {call.path} "
+                f"({type(exc).__name__}: {exc or 'no detail'})",
+                hint="the server or a proxy dropped it; retry, and check the network or the "
+                "server's logs if it persists",
+            )
+        else:
+            error = APIConnectionError(
+                f"could not reach {where} ({type(exc).__name__}: {exc or 'no detail'})",
+                hint=f"check {ENV_BASE_URL} and the network; use base_url 'demo' to try "
+                "without a server",
+            )
+        if attempts > 1:
+            error = error.restated(f"{error.message} (after {attempts} attempts)", hint=error.hint)
+        error.reached_server = sent
+        return error
 
-    def _status_error(self, response: httpx.Response, call: _Call) -> APIStatusError:
+    def _status_error(
+        self, response: httpx.Response, call: _Call, *, attempts: int = 1
+    ) -> APIStatusError:
         status = response.status_code
         try:
             body: Any = response.json()
         except (ValueError, UnicodeDecodeError):
             body = response.text
         detail = body.get("detail", body) if isinstance(body, dict) else body
+        if isinstance(detail, str):
+            detail = _short(detail, MAX_DETAIL_CHARS)  # an HTML error page is not a detail
         text = _short(redact(_detail_text(detail)))
-        message, hint = self._explain(status, call, text)
+        message, hint = self._explain(status, call, text, location=response.headers.get("location"))
+        if attempts > 1:
+            message += f" (after {attempts} attempts)"
         cls = status_error_class(status)
         return cls(
             message,
@@ -503,11 +624,22 @@ class BaseRunsClient:
             url=self._display_url(response.request),
         )
 
-    def _explain(self, status: int, call: _Call, text: str) -> tuple[str, str | None]:
-        """What went wrong, and what to try, for one error status of one call."""
+    def _explain(
+        self, status: int, call: _Call, text: str, *, location: str | None = None
+    ) -> tuple[str, str]:
+        """What went wrong, and what to try, for one error status of one call (every status
+        gets a hint)."""
         run = call.run_id
         where = self.base_url
         lowered = text.lower()
+        said = f": {text}" if text else ""
+        if 300 <= status < 400:
+            target = f" to {_short(redact(location), 120)}" if location else ""
+            return (
+                f"{where} redirected {call.method} {call.path} ({status}){target}",
+                f"set {ENV_BASE_URL} to the address the server redirects to (letta-runs does "
+                "not follow redirects), e.g. https:// instead of http://",
+            )
         if status in (401, 403):
             what = "rejected the credentials" if status == 401 else "denied access"
             return (
@@ -547,45 +679,49 @@ class BaseRunsClient:
                 "only runs started by a streaming request with background=true can be "
                 "streamed; read its steps and messages instead",
             )
-        if status == 410:
+        if status == 405 and call.method == "DELETE" and self.is_demo:
+            return (f"cannot delete run {run}{said}", "deletes need a real server")
+        if status == 410 and call.what == "runs.stream":
             return (
                 f"the stream of run {run} has expired: background streams are kept for 3 hours "
                 "after the run was created",
                 "read its steps and messages instead",
-            )
-        if status == 422:
-            return (
-                f"the server rejected the parameters of {call.what}: {text}",
-                "fix the argument it names",
-            )
-        if status == 429:
-            return (
-                f"rate limited by {where} on {call.what}",
-                "wait a little and retry, or lower the request rate",
             )
         if status == 501 and call.what == "runs.trace":
             return (
                 "traces are not available on this server (it has no ClickHouse/OTEL store)",
                 "use steps and messages instead",
             )
-        if status == 500 and call.method == "DELETE":
-            return (
-                f"the server failed to delete run {run} (Letta 0.16.8 answers 500 for every "
-                "DELETE; the run was not deleted)",
-                "there is no working delete on this server version",
-            )
-        if status == 405 and call.method == "DELETE" and self.is_demo:
-            return (f"cannot delete run {run}: {text}", "deletes need a real server")
+        template = _STATUS_EXPLANATIONS.get(status)
+        if template is not None:
+            fields = {
+                "where": where,
+                "method": call.method,
+                "path": call.path,
+                "what": call.what,
+                "said": said,
+                "text": text,
+                "status": status,
+                "base_url_env": ENV_BASE_URL,
+            }
+            return (template[0].format(**fields), template[1].format(**fields))
         if status >= 500:
             return (
-                f"{where} failed on {call.method} {call.path} ({status}): {text or 'no detail'}",
+                f"{where} failed on {call.method} {call.path} ({status}){said or ': no detail'}",
                 "retry later; if it persists, check the server logs",
             )
-        if status == 400:
-            return (f"the server rejected {call.what} (400): {text}", "check the arguments")
-        if status == 409:
-            return (f"conflict on {call.what} (409): {text}", "retry in a moment")
-        return (f"{call.method} {call.path} failed with HTTP {status}: {text}", None)
+        return (
+            f"{call.method} {call.path} failed with HTTP {status}{said}",
+            f"check the arguments, and that {ENV_BASE_URL} points at a Letta server",
+        )
+
+    def _delete_result(
+        self, run_id: str, response: httpx.Response, call: _Call
+    ) -> Run | dict[str, Any]:
+        data = self._json(response, call) if response.content else None
+        if isinstance(data, dict) and "id" in data:
+            return self._model(Run, data, call)
+        return data if isinstance(data, dict) else {"deleted": run_id, "response": data}
 
     def _json(self, response: httpx.Response, call: _Call) -> Any:
         try:
@@ -632,6 +768,55 @@ class BaseRunsClient:
         return _Call(call.method, call.path, call.what, params, call.json_body, call.run_id)
 
 
+_PROXY_FAILURE = (
+    "{where} (or a proxy in front of it) could not serve {method} {path} ({status}){said}",
+    "the server is unavailable or overloaded; retry later",
+)
+_TOO_LARGE = (
+    "{where} refused {what} as too large ({status}){said}",
+    "ask for less at once (a smaller limit), or check a proxy's size limits",
+)
+_STATUS_EXPLANATIONS: dict[int, tuple[str, str]] = {
+    400: ("the server rejected {what} (400){said}", "check the arguments"),
+    405: (
+        "{where} does not allow {method} {path} (405){said}",
+        "this server does not offer the operation; check that {base_url_env} is a Letta "
+        "server root (without /v1)",
+    ),
+    408: (
+        "{where} timed out waiting for the request of {what} (408)",
+        "retry; if it keeps happening, a proxy between you and the server may be too slow or "
+        "the network congested",
+    ),
+    409: (
+        "conflict on {what} (409){said}",
+        "the server is busy with the same data; retry in a moment",
+    ),
+    410: (
+        "{where} says {method} {path} is gone (410){said}",
+        "the resource no longer exists on this server; check the id",
+    ),
+    413: _TOO_LARGE,
+    414: _TOO_LARGE,
+    431: _TOO_LARGE,
+    422: ("the server rejected the parameters of {what}: {text}", "fix the argument it names"),
+    429: (
+        "rate limited by {where} on {what}",
+        "wait a little and retry, or lower the request rate",
+    ),
+    501: (
+        "{where} does not implement {method} {path} (501){said}",
+        "this server version lacks the operation (not retried: it will not change); use another "
+        "operation, or upgrade the server",
+    ),
+    502: _PROXY_FAILURE,
+    503: _PROXY_FAILURE,
+    504: _PROXY_FAILURE,
+}
+"""What a status means and what to do, for the statuses without a call-specific explanation
+(texts are ``str.format`` templates; ``_explain`` handles the others)."""
+
+
 def _resolve_base_url(base_url: str | None) -> tuple[bool, str]:
     """(is_demo, base URL): an explicit argument wins, then ``LETTA_BASE_URL`` (unset or empty:
     Letta Cloud). An explicit empty string is an error, not Letta Cloud in disguise."""
@@ -660,12 +845,27 @@ def _compact(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (not the stream of the
+    moment debug was turned on, which a test runner or a redirect may have closed since)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _enable_debug_logging() -> None:
     logger.setLevel(logging.DEBUG)
-    if not any(getattr(h, "_letta_runs_debug", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("letta_runs %(levelname)s %(message)s"))
-        handler._letta_runs_debug = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
 
 
@@ -768,9 +968,9 @@ class RunsClient(BaseRunsClient):
             except httpx.TransportError as exc:
                 if stream:
                     raise  # the stream reader decides: idle, resume, or give up
-                wait = self._retry_wait(attempt, None) if is_retryable_exception(exc) else None
+                wait = self._retry_wait(attempt, call, exc=exc)
                 if wait is None:
-                    raise self._transport_error(exc, call) from exc
+                    raise self._transport_error(exc, call, attempts=attempt + 1) from exc
                 self._sleep(wait)
                 attempt += 1
                 continue
@@ -779,12 +979,12 @@ class RunsClient(BaseRunsClient):
                 if not stream:
                     record(response)
                 return response
-            wait = self._retry_wait(attempt, response)
+            wait = self._retry_wait(attempt, call, response)
             if stream:
                 response.read()
                 response.close()
             if wait is None:
-                raise self._status_error(response, call)
+                raise self._status_error(response, call, attempts=attempt + 1)
             self._sleep(wait)
             attempt += 1
 
@@ -835,13 +1035,50 @@ class Runs(Resource):
         return self._client._model(Run, self._client._get_json(call), call)
 
     def delete(self, run_id: str) -> Run | dict[str, Any]:
-        """Delete a run (Letta 0.16.8 always answers 500 and deletes nothing)."""
-        call = self._client._delete_call(run_id)
-        response = self._client._send(call)
-        data = self._client._json(response, call) if response.content else None
-        if isinstance(data, dict) and "id" in data:
-            return self._client._model(Run, data, call)
-        return data if isinstance(data, dict) else {"deleted": run_id, "response": data}
+        """Delete a run, and know whether it is gone.
+
+        The run is read first (an unknown id is ``NotFoundError`` and nothing is deleted). A
+        DELETE that fails after it may have reached the server is never sent again: a follow-up
+        read decides — gone: the result says so; still there: the error says it was not deleted
+        (``facts["deleted"] is False``); unreadable: the error says the outcome is unknown.
+        Letta 0.16.8 answers 500 to every DELETE and deletes nothing.
+        """
+        client = self._client
+        call = client._delete_call(run_id)
+        self.retrieve(run_id)
+        try:
+            response = client._send(call)
+        except LettaRunsError as failure:
+            if not client._delete_may_have_acted(failure):
+                raise failure.restated(facts={"deleted": False, "run_id": run_id}) from None
+            gone = self._gone(run_id)
+            version = (
+                self._server_version()
+                if gone is False and isinstance(failure, APIStatusError)
+                else None
+            )
+            outcome = client._delete_outcome(run_id, failure, gone, version)
+            if isinstance(outcome, LettaRunsError):
+                raise outcome from None
+            return outcome
+        return client._delete_result(run_id, response, call)
+
+    def _gone(self, run_id: str) -> bool | LettaRunsError:
+        try:
+            self.retrieve(run_id)
+        except NotFoundError:
+            return True
+        except LettaRunsError as exc:
+            return exc
+        return False
+
+    def _server_version(self) -> str | None:
+        try:
+            return self._client._version_from_health(
+                self._client._get_json(self._client._health_call())
+            )
+        except LettaRunsError:
+            return None
 
     def stream(
         self,
@@ -884,8 +1121,8 @@ class Runs(Resource):
         def is_terminal() -> bool:
             try:
                 return self.retrieve(run_id).is_terminal
-            except APIStatusError:
-                return False
+            except LettaRunsError:
+                return False  # unknown: keep reading; the idle timeout still bounds the wait
 
         def pause(reconnect: int) -> None:
             client._sleep(backoff_delay(reconnect))
@@ -903,6 +1140,7 @@ class Runs(Resource):
             state=state,
             max_reconnects=max_reconnects,
             pause=pause,
+            path=call.path,
         )
 
 
@@ -1041,9 +1279,9 @@ class AsyncRunsClient(BaseRunsClient):
             except httpx.TransportError as exc:
                 if stream:
                     raise
-                wait = self._retry_wait(attempt, None) if is_retryable_exception(exc) else None
+                wait = self._retry_wait(attempt, call, exc=exc)
                 if wait is None:
-                    raise self._transport_error(exc, call) from exc
+                    raise self._transport_error(exc, call, attempts=attempt + 1) from exc
                 await self._asleep(wait)
                 attempt += 1
                 continue
@@ -1052,12 +1290,12 @@ class AsyncRunsClient(BaseRunsClient):
                 if not stream:
                     record(response)
                 return response
-            wait = self._retry_wait(attempt, response)
+            wait = self._retry_wait(attempt, call, response)
             if stream:
                 await response.aread()
                 await response.aclose()
             if wait is None:
-                raise self._status_error(response, call)
+                raise self._status_error(response, call, attempts=attempt + 1)
             await self._asleep(wait)
             attempt += 1
 
@@ -1108,12 +1346,43 @@ class AsyncRuns(Resource):
         return self._client._model(Run, await self._client._get_json(call), call)
 
     async def delete(self, run_id: str) -> Run | dict[str, Any]:
-        call = self._client._delete_call(run_id)
-        response = await self._client._send(call)
-        data = self._client._json(response, call) if response.content else None
-        if isinstance(data, dict) and "id" in data:
-            return self._client._model(Run, data, call)
-        return data if isinstance(data, dict) else {"deleted": run_id, "response": data}
+        """Delete a run, and know whether it is gone (see ``RunsClient.runs.delete``)."""
+        client = self._client
+        call = client._delete_call(run_id)
+        await self.retrieve(run_id)
+        try:
+            response = await client._send(call)
+        except LettaRunsError as failure:
+            if not client._delete_may_have_acted(failure):
+                raise failure.restated(facts={"deleted": False, "run_id": run_id}) from None
+            gone = await self._gone(run_id)
+            version = (
+                await self._server_version()
+                if gone is False and isinstance(failure, APIStatusError)
+                else None
+            )
+            outcome = client._delete_outcome(run_id, failure, gone, version)
+            if isinstance(outcome, LettaRunsError):
+                raise outcome from None
+            return outcome
+        return client._delete_result(run_id, response, call)
+
+    async def _gone(self, run_id: str) -> bool | LettaRunsError:
+        try:
+            await self.retrieve(run_id)
+        except NotFoundError:
+            return True
+        except LettaRunsError as exc:
+            return exc
+        return False
+
+    async def _server_version(self) -> str | None:
+        try:
+            return self._client._version_from_health(
+                await self._client._get_json(self._client._health_call())
+            )
+        except LettaRunsError:
+            return None
 
     def stream(
         self,
@@ -1151,8 +1420,8 @@ class AsyncRuns(Resource):
         async def is_terminal() -> bool:
             try:
                 return (await self.retrieve(run_id)).is_terminal
-            except APIStatusError:
-                return False
+            except LettaRunsError:
+                return False  # unknown: keep reading; the idle timeout still bounds the wait
 
         async def pause(reconnect: int) -> None:
             await client._asleep(backoff_delay(reconnect))
@@ -1170,6 +1439,7 @@ class AsyncRuns(Resource):
             state=state,
             max_reconnects=max_reconnects,
             pause=pause,
+            path=call.path,
         )
 
 

@@ -28,7 +28,7 @@ after a failed delete); ``to_dict`` merges them into the JSON form.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from ._secrets import redact, redact_data, register_secret
 
@@ -79,6 +79,25 @@ class LettaRunsError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.kind, "message": self.message, "hint": self.hint, **self.facts}
 
+    def restated(
+        self,
+        message: str | None = None,
+        *,
+        hint: str | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> Self:
+        """A copy of this error (same class, exit code and status) that tells more: a new
+        message and hint, extra facts. Used when a follow-up check learned what happened."""
+        cls = type(self)
+        new = cls.__new__(cls)  # no __init__: a status error's constructor wants its status
+        new.__dict__.update(self.__dict__)
+        if message is not None:
+            new.message = redact(message)
+            new.hint = redact(hint) if hint else None
+        new.facts = {**self.facts, **redact_data(dict(facts or {}))}
+        new.args = (new.__str__(),)
+        return new
+
 
 class InvalidArgumentError(LettaRunsError, ValueError):
     """Bad input caught before any I/O.
@@ -127,8 +146,12 @@ class ReadOnlyError(LettaRunsError):
 
 
 class APIConnectionError(LettaRunsError):
+    """``reached_server``: False when the request certainly never left (connection refused,
+    connect timeout); True when it may have arrived before the connection failed."""
+
     exit_code = 6
     kind = "connection_error"
+    reached_server: bool = True
 
 
 class APITimeoutError(APIConnectionError):

@@ -5,6 +5,12 @@ The policy follows the official ``letta-client``: retry connection errors, timeo
 501, which means the server lacks a capability (``/trace`` without ClickHouse) and never heals by
 retrying. Waits double from 0.5 s up to 8 s with jitter; a server's ``retry-after-ms`` or
 ``Retry-After`` (seconds or an HTTP date) wins, capped at 60 s.
+
+A request that changes something (``DELETE``) is sent again only when it certainly did not act:
+the connection was never made (connect error or timeout, no free connection), or the server said
+it did not process it (408, 425, 429, and 503 with ``Retry-After``). After anything else — a reset
+or timeout once the request was out, a 500 — a second DELETE could answer 404 for a run the first
+one deleted, so the client reads the run instead to learn what happened.
 """
 
 from __future__ import annotations
@@ -24,9 +30,12 @@ from ._constants import (
 )
 
 __all__ = [
+    "NOT_PROCESSED_STATUSES",
     "backoff_delay",
     "is_retryable_exception",
     "is_retryable_status",
+    "may_have_reached_server",
+    "may_resend",
     "retry_after_seconds",
     "retry_delay",
     "should_retry_response",
@@ -52,9 +61,49 @@ def should_retry_response(status_code: int, headers: Mapping[str, str]) -> bool:
 
 def is_retryable_exception(exc: BaseException) -> bool:
     """Connection failures and timeouts are worth another try; anything else is a bug."""
+    # A local protocol error is our own request being malformed: sending it again cannot help.
     return isinstance(exc, httpx.TransportError) and not isinstance(
-        exc, httpx.UnsupportedProtocol | httpx.ProxyError
+        exc, httpx.UnsupportedProtocol | httpx.ProxyError | httpx.LocalProtocolError
     )
+
+
+NOT_PROCESSED_STATUSES = frozenset({408, 425, 429})
+"""Statuses by which a server says it did not act on the request (safe to send it again)."""
+
+_NEVER_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
+def may_have_reached_server(exc: BaseException) -> bool:
+    """False only when the request certainly never left: the connection was never made.
+
+    A read error, a read or write timeout or a dropped connection can come after the server got
+    the whole request (and acted on it).
+    """
+    return not isinstance(exc, _NEVER_SENT)
+
+
+def may_resend(
+    method: str,
+    *,
+    status_code: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    exc: BaseException | None = None,
+) -> bool:
+    """Whether sending ``method`` again is harmless after this failure (reads: always)."""
+    if method in ("GET", "HEAD", "OPTIONS", "POST"):
+        # POST is only used for the stream, a read; its reconnects resume from a seq_id.
+        return True
+    if exc is not None:
+        return not may_have_reached_server(exc)
+    if status_code in NOT_PROCESSED_STATUSES:
+        return True
+    return status_code == 503 and headers is not None and "retry-after" in headers
 
 
 def retry_after_seconds(

@@ -8,15 +8,24 @@ The server's stream has traps a plain SSE reader falls into (all observed on Let
   ping every 20 s, forever — even when the run is long finished;
 * a dropped connection can be resumed with ``starting_after=<last seq_id>``.
 
-So the reader keeps its own idle timeout, asks the server whether the run is already terminal
-when only keep-alives arrive, and resumes from the last ``seq_id`` after a drop. The decisions
-live in ``StreamState`` (no I/O); ``RunStream`` / ``AsyncRunStream`` only move bytes.
+So the reader keeps its own idle timeout and resumes from the last ``seq_id`` after a drop. A
+keep-alive ping never ends a stream: it may make the reader ask whether the run is already
+terminal (at most every few seconds), and a terminal run's stream is then *drained* — read on
+until nothing but pings or silence has come for a short grace (stored events replay at once).
+A connection silent past the idle timeout is reconnected from the last ``seq_id`` (twice at
+most) before the reader gives up. A ``200`` that is not ``text/event-stream`` (an HTML proxy
+page, JSON) is an ``APIResponseError`` at once, never retried. Lines and events are bounded in
+size, and a final event cut off by the connection is dropped, not handed over half-parsed.
+
+The decisions live in ``StreamState`` (no I/O); ``RunStream`` / ``AsyncRunStream`` only move
+bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import APIConnectionError
+from ._exceptions import APIConnectionError, APIResponseError
 from .models import StreamEvent, parse_message
 
 __all__ = [
@@ -40,6 +49,13 @@ __all__ = [
 ERROR_GRACE_SECONDS = 2.0
 """After ``event: error``, how long to wait for anything else (a foreground stream sends
 ``[DONE]`` right after; a background stream just ends)."""
+
+TERMINAL_CHECK_INTERVAL = 5.0
+"""At most one "is the run finished?" read per this many seconds, however many pings arrive."""
+MAX_IDLE_RECONNECTS = 2
+"""Silent connections reconnected (from the last ``seq_id``) before the reader gives up idle."""
+MAX_LINE_CHARS = 16 * 1024 * 1024
+"""A line (or an event's data) longer than this is not a Letta event: the stream is refused."""
 
 END_REASONS = (
     "done",
@@ -58,8 +74,59 @@ _STREAM_DROPS: tuple[type[Exception], ...] = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.WriteError,
+    httpx.WriteTimeout,
     httpx.PoolTimeout,
 )
+"""Failures after which the stream is resumed (with backoff, bounded)."""
+
+_IDLE = "_idle"
+"""Internal outcome of a connection that went silent: check the run, maybe reconnect."""
+
+
+def check_event_stream(response: httpx.Response, *, path: str) -> None:
+    """Refuse a ``200`` that is not an event stream (a proxy's HTML page, a JSON body) at once."""
+    content_type = response.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == "text/event-stream":
+        return
+    shown = content_type or "no content-type"
+    raise APIResponseError(
+        f"POST {path} answered {response.status_code} with {shown}, not an event stream",
+        hint="something other than Letta answered (a proxy, a login or error page); check "
+        "LETTA_BASE_URL and any proxy in between",
+    )
+
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+class LineSplitter:
+    r"""SSE lines from text chunks (``\r\n``, ``\n`` or ``\r`` end a line), bounded in length."""
+
+    def __init__(self, max_chars: int | None = None) -> None:
+        self._buffer = ""
+        self._max = max_chars if max_chars is not None else MAX_LINE_CHARS
+
+    def feed(self, text: str) -> list[str]:
+        buffer = self._buffer + text
+        lines: list[str] = []
+        start = 0
+        for match in _EOL.finditer(buffer):
+            if match.group() == "\r" and match.end() == len(buffer):
+                break  # a CR at the end of a chunk may be the first half of a CRLF
+            lines.append(buffer[start : match.start()])
+            start = match.end()
+        self._buffer = buffer[start:]
+        if len(self._buffer) > self._max:
+            raise APIResponseError(
+                f"the stream sent a line longer than {self._max} characters",
+                hint="this is not a Letta event stream; check LETTA_BASE_URL",
+            )
+        return lines
+
+    def close(self) -> str | None:
+        """The unterminated last line, if any (a connection cut mid-line)."""
+        rest, self._buffer = self._buffer, ""
+        return rest.rstrip("\r") or None
 
 
 @dataclass
@@ -80,6 +147,7 @@ class SSEDecoder:
     _event: str | None = None
     _id: str | None = None
     _retry: int | None = None
+    _size: int = 0
 
     def decode(self, line: str) -> ServerSentEvent | None:
         line = line.rstrip("\r\n")
@@ -91,6 +159,12 @@ class SSEDecoder:
         if value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._size += len(value) + 1
+            if self._size > MAX_LINE_CHARS:
+                raise APIResponseError(
+                    f"the stream sent an event larger than {MAX_LINE_CHARS} characters",
+                    hint="this is not a Letta event stream; check LETTA_BASE_URL",
+                )
             self._data.append(value)
         elif name == "event":
             self._event = value or None
@@ -115,6 +189,7 @@ class SSEDecoder:
         self._data = []
         self._event = None
         self._retry = None
+        self._size = 0
         if not sse.data and sse.event is None:
             return None
         return sse
@@ -172,6 +247,19 @@ def to_stream_event(sse: ServerSentEvent) -> StreamEvent:
     return StreamEvent(kind=kind, event=sse.event, data=data, raw=raw, seq_id=seq, message=message)
 
 
+def is_complete(sse: ServerSentEvent) -> bool:
+    """Whether an event dispatched at end of stream (no closing blank line) is whole: its data
+    is ``[DONE]`` or parses as JSON. A connection cut mid-event leaves a fragment."""
+    raw = sse.data.strip()
+    if raw == "[DONE]":
+        return True
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_cancel(event: StreamEvent) -> bool:
     return event.event == "cancelled" or event.stop_reason == "cancelled"
 
@@ -182,21 +270,29 @@ class StreamState:
 
     ``accept(event)`` says whether to hand an event to the caller (duplicates replayed after a
     resume are dropped) and records why the stream should end; ``wants_terminal_check`` says when
-    a keep-alive ping makes it worth asking whether the run already finished.
+    a keep-alive ping makes it worth asking whether the run already finished; once it has,
+    ``mark_terminal`` starts draining: the stream ends after ``drain_grace`` seconds without a
+    real event (``drained``).
     """
 
     starting_after: int | None = None
     max_events: int | None = None
     max_seconds: float | None = None
     idle_timeout: float = 30.0
+    drain_grace: float = ERROR_GRACE_SECONDS
+    max_idle_reconnects: int = MAX_IDLE_RECONNECTS
     started: float = field(default_factory=time.monotonic)
     last_seq_id: int | None = None
     end_reason: str | None = None
     events_seen: int = 0
     reconnects: int = 0
+    idle_reconnects: int = 0
     error_seen: bool = False
+    run_terminal: bool = False
     _events_this_connection: int = 0
     _last_ping_first: bool = False
+    _last_check: float | None = None
+    _drain_deadline: float | None = None
     _seen_tail: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -212,10 +308,28 @@ class StreamState:
 
     def new_connection(self) -> None:
         self._events_this_connection = 0
+        if self.run_terminal:
+            # A finished run's stored events replay at once: a short grace is enough.
+            self._drain_deadline = time.monotonic() + self.drain_grace
+
+    def mark_terminal(self) -> None:
+        """The run is finished: read on only while real events keep coming."""
+        self.run_terminal = True
+        self._drain_deadline = time.monotonic() + self.drain_grace
+
+    def drained(self) -> bool:
+        return (
+            self.run_terminal
+            and self._drain_deadline is not None
+            and time.monotonic() >= self._drain_deadline
+        )
 
     def read_timeout(self) -> float:
-        """Seconds the next read may block: the idle timeout, bounded by ``max_seconds``."""
+        """Seconds the next read may block: the idle timeout, bounded by the drain grace and
+        ``max_seconds``."""
         limit = ERROR_GRACE_SECONDS if self.error_seen else self.idle_timeout
+        if self.run_terminal and self._drain_deadline is not None:
+            limit = min(limit, max(self._drain_deadline - time.monotonic(), 0.001))
         remaining = self.remaining_seconds()
         if remaining is not None:
             limit = min(limit, max(remaining, 0.001))
@@ -236,8 +350,8 @@ class StreamState:
         self._events_this_connection += 1
         if event.kind == "ping":
             self._last_ping_first = first_on_connection
-        if self.reconnects and event.kind != "ping":
-            # A resumed stream may replay what we already have; pings are always news.
+        if self.reconnects or self.idle_reconnects:
+            # A resumed stream may replay what we already have (its stored pings included).
             if event.seq_id is not None and self.last_seq_id is not None:
                 if event.seq_id <= self.last_seq_id:
                     return False
@@ -247,6 +361,8 @@ class StreamState:
             self.last_seq_id = max(self.last_seq_id or 0, event.seq_id)
         elif event.seq_id is not None and self.last_seq_id is None:
             self.last_seq_id = event.seq_id
+        if event.kind != "ping" and self.run_terminal:
+            self._drain_deadline = time.monotonic() + self.drain_grace
         if event.kind in ("stop_reason", "usage"):
             self._seen_tail.add(event.kind)
         if event.kind == "done":
@@ -265,27 +381,47 @@ class StreamState:
         return True
 
     def wants_terminal_check(self, event: StreamEvent) -> bool:
-        """A keep-alive ping (not the replay's opening ping) means the server has nothing new."""
-        if event.kind != "ping":
+        """A keep-alive ping (not the replay's opening ping) means the server has nothing new
+        right now: worth asking whether the run finished — at most every few seconds."""
+        if event.kind != "ping" or self.run_terminal:
             return False
-        return not self._last_ping_first or event.seq_id is None
+        if self._last_ping_first and event.seq_id is not None:
+            return False
+        now = time.monotonic()
+        if self._last_check is not None and now - self._last_check < TERMINAL_CHECK_INTERVAL:
+            return False
+        self._last_check = now
+        return True
 
-    def on_eof(self) -> str | None:
-        """End reason when the body ends; ``None`` means the connection dropped: resume."""
+    def on_eof(self, *, clean: bool = True) -> str | None:
+        """End reason when the body ends (``clean``: closed normally, not dropped); ``None``
+        means resume from the last ``seq_id``."""
         if self.end_reason is not None:
             return self.end_reason
         if self.error_seen:
             return "error"
         if "stop_reason" in self._seen_tail:
             return "done"
+        if self.run_terminal and clean:
+            return "terminal"  # a finished run whose server closed the stream
         return None
 
-    def on_idle(self) -> str:
+    def on_idle(self) -> str | None:
+        """End reason when a read timed out; ``None``: silent too long — check and reconnect."""
         if self.error_seen:
             return "error"
         if self.out_of_time():
             return "max_seconds"
-        return "idle_timeout"
+        if self.run_terminal:
+            return "terminal"
+        return None
+
+    def idle_reconnect(self) -> bool:
+        """Count one reconnect of a silent connection; False when they are used up."""
+        if self.idle_reconnects >= self.max_idle_reconnects:
+            return False
+        self.idle_reconnects += 1
+        return True
 
 
 def _set_read_timeout(response: httpx.Response, seconds: float) -> None:
@@ -294,6 +430,39 @@ def _set_read_timeout(response: httpx.Response, seconds: float) -> None:
     timeouts = response.request.extensions.get("timeout")
     if isinstance(timeouts, dict):
         timeouts["read"] = seconds
+
+
+def _accepted(state: StreamState, decoder: SSEDecoder, lines: list[str]) -> Iterator[StreamEvent]:
+    """The events these lines complete that the caller should see."""
+    for line in lines:
+        sse = decoder.decode(line)
+        if sse is None:
+            continue
+        event = to_stream_event(sse)
+        if state.accept(event):
+            yield event
+
+
+def _tail(state: StreamState, decoder: SSEDecoder, splitter: LineSplitter) -> Iterator[StreamEvent]:
+    """At a clean end of the body: the last event, if it is whole (not cut mid-way)."""
+    last = splitter.close()
+    if last is not None:
+        decoder.decode(last)
+    tail = decoder.flush()
+    if tail is not None and is_complete(tail):
+        event = to_stream_event(tail)
+        if state.accept(event):
+            yield event
+
+
+def _dropped(state: StreamState, max_reconnects: int) -> APIConnectionError | None:
+    """The error that ends a stream after too many drops, or None to reconnect."""
+    if state.reconnects < max_reconnects:
+        return None
+    return APIConnectionError(
+        f"the stream dropped {state.reconnects + 1} times (last seq_id {state.last_seq_id})",
+        hint=f"check the network, or resume later with starting_after={state.last_seq_id}",
+    )
 
 
 class RunStream:
@@ -314,6 +483,7 @@ class RunStream:
         state: StreamState,
         max_reconnects: int,
         pause: Callable[[int], None] | None = None,
+        path: str = "/v1/runs/{run_id}/stream",
     ) -> None:
         self._connect = connect
         self._is_terminal = is_terminal
@@ -321,6 +491,7 @@ class RunStream:
         self._state = state
         self._max_reconnects = max_reconnects
         self._pause = pause
+        self._path = path
         self._response: httpx.Response | None = None
         self._iterator: Iterator[StreamEvent] | None = None
 
@@ -338,7 +509,7 @@ class RunStream:
 
     @property
     def reconnects(self) -> int:
-        return self._state.reconnects
+        return self._state.reconnects + self._state.idle_reconnects
 
     def __iter__(self) -> Iterator[StreamEvent]:
         if self._iterator is None:
@@ -359,23 +530,28 @@ class RunStream:
             self._state.end_reason = "closed"
 
     def _terminal(self) -> bool:
-        return self._is_terminal is not None and self._is_terminal()
+        if self._is_terminal is None or not self._is_terminal():
+            return False
+        self._state.mark_terminal()
+        return True
 
     def _run(self) -> Iterator[StreamEvent]:
         state = self._state
         try:
             while state.end_reason is None:
                 reason = yield from self._one_connection()
+                if reason == _IDLE:
+                    # Silent past the idle timeout: a hung connection, or a run with nothing
+                    # to say. A finished run is drained once more; a live one is reconnected.
+                    if not self._terminal() and not state.idle_reconnect():
+                        state.end_reason = "idle_timeout"
+                    continue
                 if reason is not None:
                     state.end_reason = reason
                     break
-                if state.reconnects >= self._max_reconnects:
-                    raise APIConnectionError(
-                        f"the stream dropped {state.reconnects + 1} times "
-                        f"(last seq_id {state.last_seq_id})",
-                        hint="check the network, or resume later with "
-                        f"starting_after={state.last_seq_id}",
-                    )
+                error = _dropped(state, self._max_reconnects)
+                if error is not None:
+                    raise error
                 if self._pause is not None:
                     self._pause(state.reconnects)
                 state.reconnects += 1
@@ -385,57 +561,48 @@ class RunStream:
                 self._response = None
 
     def _one_connection(self) -> Generator[StreamEvent, None, str | None]:
-        """Yield events of one connection; return an end reason, or None to resume."""
+        """Yield events of one connection; return an end reason, ``_IDLE``, or None to resume."""
         state = self._state
         state.new_connection()
         try:
             response = self._connect(state.request_body(self._body), state.read_timeout())
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            return None
         except httpx.TimeoutException:
-            return self._idle_reason()
+            return state.on_idle() or _IDLE
         except _STREAM_DROPS:
             return None
         self._response = response
         decoder = SSEDecoder()
+        splitter = LineSplitter()
         try:
-            lines = response.iter_lines()
+            check_event_stream(response, path=self._path)
+            chunks = response.iter_text()
             while True:
                 if state.out_of_time():
                     return "max_seconds"
+                if state.drained():
+                    return "terminal"
                 _set_read_timeout(response, state.read_timeout())
                 try:
-                    line = next(lines)
+                    chunk = next(chunks)
                 except StopIteration:
                     break
-                sse = decoder.decode(line)
-                if sse is None:
-                    continue
-                event = to_stream_event(sse)
-                if not state.accept(event):
-                    continue
-                yield event
-                if state.end_reason is not None:
-                    return state.end_reason
-                if state.wants_terminal_check(event) and self._terminal():
-                    return "terminal"
-            tail = decoder.flush()
-            if tail is not None:
-                event = to_stream_event(tail)
-                if state.accept(event):
+                for event in _accepted(state, decoder, splitter.feed(chunk)):
                     yield event
+                    if state.end_reason is not None:
+                        return state.end_reason
+                    if state.wants_terminal_check(event):
+                        self._terminal()
+            yield from _tail(state, decoder, splitter)
             return state.on_eof()
         except httpx.TimeoutException:
-            return self._idle_reason()
+            return state.on_idle() or _IDLE
         except _STREAM_DROPS:
-            return state.on_eof()
+            return state.on_eof(clean=False)
         finally:
             response.close()
             self._response = None
-
-    def _idle_reason(self) -> str:
-        reason = self._state.on_idle()
-        if reason == "idle_timeout" and self._terminal():
-            return "terminal"
-        return reason
 
 
 class AsyncRunStream:
@@ -450,6 +617,7 @@ class AsyncRunStream:
         state: StreamState,
         max_reconnects: int,
         pause: Callable[[int], Awaitable[None]] | None = None,
+        path: str = "/v1/runs/{run_id}/stream",
     ) -> None:
         self._connect = connect
         self._is_terminal = is_terminal
@@ -457,6 +625,7 @@ class AsyncRunStream:
         self._state = state
         self._max_reconnects = max_reconnects
         self._pause = pause
+        self._path = path
         self._response: httpx.Response | None = None
         self._iterator: AsyncIterator[StreamEvent] | None = None
 
@@ -474,7 +643,7 @@ class AsyncRunStream:
 
     @property
     def reconnects(self) -> int:
-        return self._state.reconnects
+        return self._state.reconnects + self._state.idle_reconnects
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         if self._iterator is None:
@@ -495,7 +664,10 @@ class AsyncRunStream:
             self._state.end_reason = "closed"
 
     async def _terminal(self) -> bool:
-        return self._is_terminal is not None and await self._is_terminal()
+        if self._is_terminal is None or not await self._is_terminal():
+            return False
+        self._state.mark_terminal()
+        return True
 
     async def _run(self) -> AsyncIterator[StreamEvent]:
         state = self._state
@@ -505,16 +677,16 @@ class AsyncRunStream:
                 async for event in self._one_connection(outcome):
                     yield event
                 reason = outcome[0] if outcome else None
+                if reason == _IDLE:
+                    if not await self._terminal() and not state.idle_reconnect():
+                        state.end_reason = "idle_timeout"
+                    continue
                 if reason is not None:
                     state.end_reason = reason
                     break
-                if state.reconnects >= self._max_reconnects:
-                    raise APIConnectionError(
-                        f"the stream dropped {state.reconnects + 1} times "
-                        f"(last seq_id {state.last_seq_id})",
-                        hint="check the network, or resume later with "
-                        f"starting_after={state.last_seq_id}",
-                    )
+                error = _dropped(state, self._max_reconnects)
+                if error is not None:
+                    raise error
                 if self._pause is not None:
                     await self._pause(state.reconnects)
                 state.reconnects += 1
@@ -534,57 +706,50 @@ class AsyncRunStream:
                 self._connect(state.request_body(self._body), state.read_timeout()),
                 timeout=state.read_timeout() + 5.0,
             )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            outcome.append(None)
+            return
         except (httpx.TimeoutException, TimeoutError):
-            outcome.append(await self._idle_reason())
+            outcome.append(state.on_idle() or _IDLE)
             return
         except _STREAM_DROPS:
             outcome.append(None)
             return
         self._response = response
         decoder = SSEDecoder()
-        lines = response.aiter_lines()
+        splitter = LineSplitter()
+        chunks = response.aiter_text()
         try:
+            check_event_stream(response, path=self._path)
             while True:
                 if state.out_of_time():
                     outcome.append("max_seconds")
                     return
+                if state.drained():
+                    outcome.append("terminal")
+                    return
                 timeout = state.read_timeout()
                 _set_read_timeout(response, timeout)
                 try:
-                    line = await asyncio.wait_for(anext(lines), timeout=timeout)
+                    chunk = await asyncio.wait_for(anext(chunks), timeout=timeout)
                 except StopAsyncIteration:
                     break
-                sse = decoder.decode(line)
-                if sse is None:
-                    continue
-                event = to_stream_event(sse)
-                if not state.accept(event):
-                    continue
-                yield event
-                if state.end_reason is not None:
-                    outcome.append(state.end_reason)
-                    return
-                if state.wants_terminal_check(event) and await self._terminal():
-                    outcome.append("terminal")
-                    return
-            tail = decoder.flush()
-            if tail is not None:
-                event = to_stream_event(tail)
-                if state.accept(event):
+                for event in _accepted(state, decoder, splitter.feed(chunk)):
                     yield event
+                    if state.end_reason is not None:
+                        outcome.append(state.end_reason)
+                        return
+                    if state.wants_terminal_check(event):
+                        await self._terminal()
+            for event in _tail(state, decoder, splitter):
+                yield event
             outcome.append(state.on_eof())
         except (httpx.TimeoutException, TimeoutError):
-            outcome.append(await self._idle_reason())
+            outcome.append(state.on_idle() or _IDLE)
         except _STREAM_DROPS:
-            outcome.append(state.on_eof())
+            outcome.append(state.on_eof(clean=False))
         finally:
             with contextlib.suppress(Exception):
-                await lines.aclose()  # type: ignore[attr-defined]
+                await chunks.aclose()  # type: ignore[attr-defined]
             await response.aclose()
             self._response = None
-
-    async def _idle_reason(self) -> str:
-        reason = self._state.on_idle()
-        if reason == "idle_timeout" and await self._terminal():
-            return "terminal"
-        return reason

@@ -318,15 +318,20 @@ async def watch_run(
     run_id: str,
     *,
     on_event: Callable[[StreamEvent], Awaitable[None] | None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
     idle_timeout: float = 30.0,
     max_seconds: float | None = None,
     stuck_after: float = 600.0,
 ) -> RunDiagnosis:
     """Follow a run's stream (resuming after drops) until it ends, then diagnose it.
 
-    Runs that cannot be streamed (not background, expired) are diagnosed right away.
+    Runs that cannot be streamed (not background, expired) are diagnosed right away. When the
+    stream failed, or the watch stopped before the run ended (idle, ``max_seconds``), the
+    diagnosis says so in ``limitations`` and ``on_notice`` gets the same sentence (for stderr):
+    the diagnosis then reads the stored run, it did not follow the run to its end.
     """
     run = await client.runs.retrieve(run_id)
+    notice: str | None = None
     if not run.is_terminal and run.background:
         stream = client.runs.stream(
             run_id, idle_timeout=idle_timeout, stop_when_terminal=True, max_seconds=max_seconds
@@ -337,9 +342,33 @@ async def watch_run(
                     result = on_event(event)
                     if asyncio.iscoroutine(result):
                         await result
-        except LettaRunsError:
-            pass  # the stream is a convenience; the diagnosis below reads the stored truth
-    return await diagnose_run(client, run_id, stuck_after=stuck_after)
+        except LettaRunsError as exc:
+            notice = (
+                f"the stream of run {run_id} failed after {stream.events_seen} event(s): "
+                f"{exc.message}"
+            )
+        else:
+            notice = _stopped_early(run_id, stream.end_reason, stream.events_seen)
+    diag = await diagnose_run(client, run_id, stuck_after=stuck_after)
+    if notice is not None:
+        notice += "; this diagnosis reads the stored run, it did not follow the run to its end"
+        diag.limitations.append(notice)
+        if on_notice is not None:
+            on_notice(notice)
+    return diag
+
+
+def _stopped_early(run_id: str, end_reason: str | None, events: int) -> str | None:
+    """A sentence when a watch stopped following before the run ended, else None."""
+    why = {
+        "idle_timeout": "nothing came for the idle timeout",
+        "max_seconds": "the time limit was reached",
+        "max_events": "the event limit was reached",
+        "closed": "the stream was closed",
+    }.get(end_reason or "")
+    if why is None:
+        return None
+    return f"stopped following run {run_id} after {events} event(s): {why}"
 
 
 # --- blocking twins (a RunsClient instead of an AsyncRunsClient) ----------------------------------

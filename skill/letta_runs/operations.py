@@ -170,6 +170,11 @@ class DeletedRun(BaseModel):
 
     deleted: str = Field(description="The run id that was deleted.")
     response: Any = Field(default=None, description="The server's answer, as it came.")
+    note: str | None = Field(
+        default=None,
+        description="When the DELETE itself failed (a reset, a timeout, a 5xx) and a follow-up "
+        "read found the run gone: how the deletion was confirmed.",
+    )
 
 
 class OperationArgs(BaseModel):
@@ -815,7 +820,11 @@ async def retrieve_run(client: AsyncRunsClient, run_id: RunId) -> Run:
     title="Delete a run",
     route=Route("DELETE", "/v1/runs/{run_id}"),
     cli=CliCommand(("runs", "delete")),
-    present=_present_value(lambda result, args: f"deleted {result.deleted}"),
+    present=_present_value(
+        lambda result, args: (
+            f"deleted {result.deleted}" + (f" ({result.note})" if result.note else "")
+        )
+    ),
     read_only=False,
     destructive=True,
     idempotent=True,
@@ -823,7 +832,9 @@ async def retrieve_run(client: AsyncRunsClient, run_id: RunId) -> Run:
 async def delete_run(client: AsyncRunsClient, run_id: RunId) -> DeletedRun:
     """Delete a run permanently. Destructive: only call it when the user asked to delete this
     exact run."""
-    return DeletedRun(deleted=run_id, response=to_jsonable(await client.runs.delete(run_id)))
+    result = await client.runs.delete(run_id)
+    note = result.get("note") if isinstance(result, dict) else None
+    return DeletedRun(deleted=run_id, response=to_jsonable(result), note=note)
 
 
 @operation(
@@ -1348,16 +1359,19 @@ async def watch_run(
     ] = 600.0,
     detail: DetailArg = "standard",
     on_event: Annotated[Callable[[StreamEvent], Any] | None, Local] = None,
+    on_notice: Annotated[Callable[[str], None] | None, Local] = None,
 ) -> RunDiagnosis:
     """Follow a running background run until it ends (or max_seconds pass), then diagnose it.
     Runs that cannot be streamed (not background, or older than 3 hours) are diagnosed at
-    once."""
+    once. If the stream failed or the watch stopped before the run ended, the diagnosis's
+    limitations say so."""
     from . import composites
 
     return await composites.watch_run(
         client,
         run_id,
         on_event=on_event,
+        on_notice=on_notice,
         idle_timeout=idle_timeout,
         max_seconds=max_seconds,
         stuck_after=stuck_after_seconds,

@@ -214,7 +214,16 @@ def test_delete_is_always_refused_in_read_only_mode(fake: FakeLetta) -> None:
 def test_delete_answered_500_by_the_server_exits_7(fake: FakeLetta) -> None:
     result = invoke(fake, "runs", "delete", LOOP_RUN, "--yes")
     assert result.exit_code == 7
-    assert [r.method for r in fake.requests] == ["DELETE"]
+    # Read, delete once (never again after a 500), read again to learn the outcome, and ask
+    # the server what it is to explain the 500.
+    sent = [(r.method, r.url.path) for r in fake.requests]
+    assert sent == [
+        ("GET", f"/v1/runs/{LOOP_RUN}"),
+        ("DELETE", f"/v1/runs/{LOOP_RUN}"),
+        ("GET", f"/v1/runs/{LOOP_RUN}"),
+        ("GET", "/v1/health/"),
+    ]
+    assert f"run {LOOP_RUN} was not deleted" in result.stderr
 
 
 def test_output_file_gets_the_full_result_and_stdout_stays_empty(

@@ -149,12 +149,26 @@ def test_422_detail_string_list_and_dict() -> None:
         client.runs.retrieve(RUN)
 
 
-def test_delete_500_explained() -> None:
-    client, _ = client_for(respond(500, {"detail": "An unknown error occurred"}), max_retries=0)
-    with pytest.raises(ServerError) as info:
-        client.runs.delete(RUN)
-    assert "the server failed to delete" in str(info.value)
-    assert "the run was not deleted" in str(info.value)
+def test_delete_500_explained_by_what_the_server_is() -> None:
+    def letta(version: str) -> Recorder:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/v1/health/":
+                return httpx.Response(200, json={"version": version, "status": "ok"})
+            if request.method == "DELETE":
+                return httpx.Response(500, json={"detail": "An unknown error occurred"})
+            return httpx.Response(200, json={"id": RUN, "status": "completed"})
+
+        return Recorder(handler)
+
+    for version, says in (("0.16.8", "Letta 0.16.8, whose DELETE"), ("0.17.2", "Letta 0.17.2")):
+        client, _ = client_for(letta(version))
+        with pytest.raises(ServerError) as info:
+            client.runs.delete(RUN)
+        err = info.value
+        assert f"run {RUN} was not deleted" in str(err) and "still there" in str(err)
+        assert says in str(err)
+        assert err.to_dict()["deleted"] is False  # type: ignore[attr-defined]
+    assert "0.16.8" not in str(err)  # a newer server is not blamed on 0.16.8's bug
 
 
 def test_non_json_body_is_response_error() -> None:

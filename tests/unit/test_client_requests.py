@@ -20,7 +20,9 @@ def ok_handler(request: httpx.Request) -> httpx.Response:
     if path.endswith("/trace") or path.endswith("/active"):
         return httpx.Response(200, json=[])
     if path.endswith("/stream"):
-        return httpx.Response(200, text="data: [DONE]\n\n")
+        return httpx.Response(
+            200, text="data: [DONE]\n\n", headers={"content-type": "text/event-stream"}
+        )
     return httpx.Response(200, json={"id": RUN})
 
 
@@ -167,7 +169,8 @@ def test_read_only_refuses_delete(monkeypatch: pytest.MonkeyPatch) -> None:
     assert rec.requests == []
     client2, rec2 = make(read_only=False)
     client2.runs.delete(RUN)
-    assert rec2.requests[0].method == "DELETE"
+    # The run is read first (an unknown id is "not found", not "deleted"), then deleted.
+    assert [r.method for r in rec2.requests] == ["GET", "DELETE"]
 
 
 def test_debug_log_redacts_key(

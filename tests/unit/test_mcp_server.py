@@ -287,6 +287,8 @@ async def test_delete_run_reaches_the_client_when_allowed() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(f"{request.method} {request.url.path}")
+        if request.method == "GET":
+            return httpx.Response(200, json={"id": SYNC_PLAIN, "status": "completed"})
         return httpx.Response(500, json={"detail": "An unknown error occurred"})
 
     def factory() -> AsyncRunsClient:
@@ -296,7 +298,14 @@ async def test_delete_run_reaches_the_client_when_allowed() -> None:
 
     async with Client(create_server(factory, allow_delete=True)) as client:
         result = await client.call_tool("delete-run", {"run_id": SYNC_PLAIN})
-    assert seen == [f"DELETE /v1/runs/{SYNC_PLAIN}"]
+    # Read, one DELETE (a 500 is never re-sent), a read that finds the run still there, and
+    # the server's version to explain the 500.
+    assert seen == [
+        f"GET /v1/runs/{SYNC_PLAIN}",
+        f"DELETE /v1/runs/{SYNC_PLAIN}",
+        f"GET /v1/runs/{SYNC_PLAIN}",
+        "GET /v1/health/",
+    ]
     assert result.is_error is True  # Letta 0.16.8 answers 500 to every DELETE
     assert result.structured_content["status_code"] == 500
 

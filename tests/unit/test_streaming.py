@@ -22,6 +22,7 @@ from letta_runs import APIConnectionError, AsyncRunsClient, RunsClient
 from letta_runs._streaming import SSEDecoder, parse_sse
 
 BG_SSE = bundle_for(BG_RUN)["stream"]["sse"]
+SSE = {"content-type": "text/event-stream; charset=utf-8"}
 
 
 def probe_body(name: str) -> str:
@@ -105,7 +106,7 @@ def replay_server(run_status: str = "completed", drop_after: int | None = None):
         if drop_after is not None and len(bodies) == 1:
             selected = selected[:drop_after]
             error = httpx.RemoteProtocolError("peer closed connection", request=request)
-        return httpx.Response(200, stream=DroppingStream(selected, error))
+        return httpx.Response(200, headers=SSE, stream=DroppingStream(selected, error))
 
     return handler, bodies
 
@@ -134,7 +135,7 @@ def test_gives_up_after_max_reconnects() -> None:
         if request.method == "GET":
             return httpx.Response(200, json={"id": BG_RUN, "status": "running"})
         return httpx.Response(
-            200, stream=DroppingStream([], httpx.ReadError("reset", request=request))
+            200, headers=SSE, stream=DroppingStream([], httpx.ReadError("reset", request=request))
         )
 
     stream = make(handler).runs.stream(BG_RUN, max_reconnects=2)
@@ -146,7 +147,7 @@ def test_error_event_ends_stream() -> None:
     body = probe_body("stream_bg_failed429.txt")
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, text=body)
+        return httpx.Response(200, text=body, headers=SSE)
 
     stream = make(handler).runs.stream(BG_RUN)
     assert [e.kind for e in stream][-1] == "error"
@@ -155,14 +156,14 @@ def test_error_event_ends_stream() -> None:
 
 def test_error_then_done_is_still_error() -> None:
     body = probe_body("stream_bg_failed429.txt").rstrip("\n") + "\n\ndata: [DONE]\n\n"
-    stream = make(lambda r: httpx.Response(200, text=body)).runs.stream(BG_RUN)
+    stream = make(lambda r: httpx.Response(200, text=body, headers=SSE)).runs.stream(BG_RUN)
     assert [e.kind for e in stream][-2:] == ["error", "done"]
     assert stream.end_reason == "error"
 
 
 def test_cancelled_stops() -> None:
     sse = bundle_for(CANCELLED_RUN)["stream"]["sse"]
-    stream = make(lambda r: httpx.Response(200, text=sse)).runs.stream(CANCELLED_RUN)
+    stream = make(lambda r: httpx.Response(200, text=sse, headers=SSE)).runs.stream(CANCELLED_RUN)
     assert [e.kind for e in stream] == ["ping", "stop_reason"]  # stops without waiting for DONE
     assert stream.end_reason == "cancelled"
 
@@ -172,7 +173,7 @@ def test_idle_timeout_when_run_still_running() -> None:
         if request.method == "GET":
             return httpx.Response(200, json={"id": STUCK_RUN, "status": "running"})
         return httpx.Response(
-            200, stream=DroppingStream([], httpx.ReadTimeout("idle", request=request))
+            200, headers=SSE, stream=DroppingStream([], httpx.ReadTimeout("idle", request=request))
         )
 
     stream = make(handler).runs.stream(STUCK_RUN, idle_timeout=0.05)
@@ -188,10 +189,10 @@ def test_keepalive_pings_on_terminal_run_end_as_terminal() -> None:
         if request.method == "GET":
             gets.append(1)
             return httpx.Response(200, json={"id": ASYNC_RUN, "status": "failed"})
-        return httpx.Response(200, stream=DroppingStream(chunks_of(sse), None))
+        return httpx.Response(200, headers=SSE, stream=DroppingStream(chunks_of(sse), None))
 
     stream = make(handler).runs.stream(ASYNC_RUN)
-    assert [e.kind for e in stream] == ["ping"]
+    assert [e.kind for e in stream] == ["ping", "ping"]  # a ping never ends a stream by itself
     assert stream.end_reason == "terminal" and gets == [1]
     stream = make(handler).runs.stream(ASYNC_RUN, stop_when_terminal=False, max_reconnects=0)
     with pytest.raises(APIConnectionError):
@@ -199,7 +200,9 @@ def test_keepalive_pings_on_terminal_run_end_as_terminal() -> None:
 
 
 def test_max_events_bound() -> None:
-    stream = make(lambda r: httpx.Response(200, text=BG_SSE)).runs.stream(BG_RUN, max_events=3)
+    stream = make(lambda r: httpx.Response(200, text=BG_SSE, headers=SSE)).runs.stream(
+        BG_RUN, max_events=3
+    )
     assert len(list(stream)) == 3 and stream.end_reason == "max_events"
     assert stream.last_seq_id == 3
 
@@ -236,7 +239,7 @@ async def test_async_idle_timeout_by_wall_clock() -> None:
         if request.method == "GET":
             return httpx.Response(200, json={"id": STUCK_RUN, "status": "running"})
         ping = 'data: {"message_type":"ping","seq_id":1}\n\n'
-        return httpx.Response(200, stream=DroppingStream([ping], None, delay=5.0))
+        return httpx.Response(200, headers=SSE, stream=DroppingStream([ping], None, delay=5.0))
 
     client = AsyncRunsClient(base_url="http://letta.test", transport=httpx.MockTransport(handler))
     stream = client.runs.stream(STUCK_RUN, idle_timeout=0.05)
@@ -247,7 +250,7 @@ async def test_async_idle_timeout_by_wall_clock() -> None:
 
 async def test_async_max_seconds() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=DroppingStream([], None, delay=5.0))
+        return httpx.Response(200, headers=SSE, stream=DroppingStream([], None, delay=5.0))
 
     client = AsyncRunsClient(base_url="http://letta.test", transport=httpx.MockTransport(handler))
     stream = client.runs.stream(BG_RUN, max_seconds=0.05, stop_when_terminal=False)

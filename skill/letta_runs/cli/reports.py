@@ -271,6 +271,8 @@ def watch(
     """Follow a run until it ends (events on stderr), then print its diagnosis.
 
     Runs that cannot be streamed (not background, or older than 3 hours) are diagnosed at once.
+    If the stream fails, or the watch stops before the run ends (--idle-timeout, --max-time),
+    a warning on stderr and the diagnosis's limitations say so.
 
     \b
     Example:
@@ -281,6 +283,9 @@ def watch(
         if event.kind != "ping":
             click.echo(_event_line(event), err=True)
 
+    def on_notice(text: str) -> None:
+        click.echo(f"warning: {text}", err=True)
+
     arguments = {
         "run_id": run_id,
         "idle_timeout": idle_timeout,
@@ -288,7 +293,7 @@ def watch(
         "stuck_after_seconds": stuck_after,
         "detail": detail,
     }
-    _report(out, "watch_run", arguments, on_event=on_event)
+    _report(out, "watch_run", arguments, on_event=on_event, on_notice=on_notice)
 
 
 @click.command("export")

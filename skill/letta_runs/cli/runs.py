@@ -217,7 +217,10 @@ def get_run(out: Output, run_id: str) -> None:
 def delete_run(out: Output, run_id: str, yes: bool) -> None:
     """Delete a run (needs --yes; always refused when LETTA_RUNS_READ_ONLY=1).
 
-    Letta 0.16.8 answers 500 to every DELETE and deletes nothing (exit 7).
+    The run is read first (unknown: exit 3). The DELETE is never sent twice once it may have
+    reached the server; after a reset, a timeout or a 5xx a second read says whether the run is
+    gone (exit 0), still there (the error says "was not deleted") or unknown. Letta 0.16.8
+    answers 500 to every DELETE and deletes nothing (exit 7).
 
     \b
     Example:
@@ -472,7 +475,7 @@ def stream(
                 click.echo(line)
         finally:
             click.echo(
-                f"stream ended: reason={events.end_reason} last_seq_id={events.last_seq_id} "
-                f"events={count}",
+                f"stream ended: reason={events.end_reason or 'failed'} "
+                f"last_seq_id={events.last_seq_id} events={count}",
                 err=True,
             )
