@@ -584,3 +584,43 @@ def test_an_answer_beside_a_tool_call_that_succeeded_answers_the_run() -> None:
 def test_an_answer_before_a_tool_that_failed_does_not_answer_the_run() -> None:
     diag = _answer_then_tool("error")
     assert (diag.verdict, root(diag)) == ("failed", "tool_error")
+
+
+@pytest.mark.parametrize(
+    ("error_type", "message", "kind"),
+    [
+        (
+            "InternalServerError",
+            "Error code: 500 - {'error': {'type': 'server_error'}}",
+            "llm_api_error",
+        ),
+        (
+            "RateLimitError",
+            "Error code: 429 - {'error': {'type': 'rate_limit'}}",
+            "llm_rate_limited",
+        ),
+        ("AuthenticationError", "Error code: 401 - Incorrect API key provided", "llm_auth_error"),
+        (
+            "BadRequestError",
+            "Error code: 400 - {'code': 'context_length_exceeded'}",
+            "context_window_exceeded",
+        ),
+    ],
+)
+def test_a_raw_provider_sdk_exception_is_a_provider_error(
+    error_type: str, message: str, kind: str
+) -> None:
+    # The memgpt-style loop (LettaAgentV2) stores the SDK's exception unwrapped, stop_reason
+    # "error", with a traceback through letta/llm_api/openai_client.py.
+    trace = (
+        'File "letta/llm_api/openai_client.py", line 782, in request_async\n'
+        "    response = await client.chat.completions.create(**request_data)\n"
+        f"openai.{error_type}: {message}\n"
+    )
+    ev = edit_step(
+        fixture("sync_http500"),
+        error_type=error_type,
+        stop_reason="error",
+        error_data={"message": message, "traceback": trace},
+    )
+    assert root(diagnose(ev, now=LATE)) == kind

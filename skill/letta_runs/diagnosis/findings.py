@@ -172,8 +172,25 @@ ERROR_TYPE_KINDS: dict[str, str] = {
     "LLMJSONParsingError": "invalid_llm_response",
     "ValidationError": "invalid_llm_response",
     "Unknown": "unknown_error",
+    # The provider SDK's own exceptions (openai / anthropic share the names): the memgpt-style
+    # loop (LettaAgentV2) lets them through unwrapped, with stop_reason "error".
+    "InternalServerError": "llm_api_error",
+    "APIStatusError": "llm_api_error",
+    "APIError": "llm_api_error",
+    "APIConnectionError": "llm_api_error",
+    "APITimeoutError": "llm_api_error",
+    "BadRequestError": "llm_api_error",
+    "NotFoundError": "llm_api_error",
+    "ConflictError": "llm_api_error",
+    "UnprocessableEntityError": "llm_api_error",
+    "OverloadedError": "llm_api_error",
+    "ServiceUnavailableError": "llm_api_error",
+    "RateLimitError": "llm_rate_limited",
+    "AuthenticationError": "llm_auth_error",
+    "PermissionDeniedError": "llm_auth_error",
 }
-"""Step ``error_type`` → finding kind. Other names (Python exceptions) → ``server_error``."""
+"""Step ``error_type`` → finding kind. Other names (Python exceptions) → ``server_error``, or
+``invalid_llm_response`` when the exception was raised reading the provider's answer."""
 
 STREAM_ERROR_KINDS: dict[str, str] = {
     "llm_error": "llm_api_error",
@@ -204,10 +221,27 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"rate.?limit|RATE_LIMIT_EXCEEDED|\b429\b", re.I), "llm_rate_limited"),
     (re.compile(r"insufficient.?(credits|quota)|\b402\b", re.I), "insufficient_credits"),
+    (
+        re.compile(r"Error code: 40[13]\b|incorrect api key|invalid.{0,20}api.?key", re.I),
+        "llm_auth_error",
+    ),
     (re.compile(r"waiting for approval", re.I), "approval_pending"),
 )
-# Exceptions raised while reading the provider's answer (e.g. ``choices: []`` → IndexError).
-_LLM_RESPONSE_TRACE = re.compile(r"choices|llm_client|openai_client|convert_response", re.I)
+# Exceptions raised while reading the provider's answer (``choices: []`` → IndexError in the
+# adapter's ``response.choices[0]``): a parsing exception whose raising frame reads the answer.
+_PARSE_ERRORS = frozenset(
+    {"IndexError", "KeyError", "TypeError", "AttributeError", "ValueError", "JSONDecodeError"}
+)
+_READS_ANSWER = re.compile(r"choices|convert_response|completions?_response|response_data", re.I)
+
+
+def _raised_reading_answer(error_type: str, traceback: str | None) -> bool:
+    if error_type not in _PARSE_ERRORS or not traceback:
+        return False
+    raising = "\n".join(traceback.strip().splitlines()[-4:])
+    return bool(_READS_ANSWER.search(raising))
+
+
 _SPECIFIC = {
     "context_window_exceeded",
     "context_window_overflow_in_system_prompt",
@@ -282,7 +316,7 @@ def kind_for_error(
         # the answer was the problem.
         kind = (
             "invalid_llm_response"
-            if traceback and _LLM_RESPONSE_TRACE.search(traceback)
+            if _raised_reading_answer(error_type, traceback)
             else "server_error"
         )
     else:

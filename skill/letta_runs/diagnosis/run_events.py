@@ -54,7 +54,15 @@ def compaction_events(f: RunFacts, outcome: RunOutcome) -> list[CompactionEvent]
 def _pressure(event: CompactionEvent, context: ContextSummary) -> str:
     if event.context_tokens_before and event.context_window:
         share = event.context_tokens_before / event.context_window
-        return f"; the context held {event.context_tokens_before} of {event.context_window} tokens ({share:.0%})"
+        after = (
+            f", {event.context_tokens_after} after"
+            if event.context_tokens_after is not None
+            else ""
+        )
+        return (
+            f"; the context held {event.context_tokens_before} of {event.context_window} tokens "
+            f"({share:.0%}){after}"
+        )
     if context.pressure is not None:
         return f"; the prompt peaked at {context.pressure:.0%} of the context window"
     return ""
