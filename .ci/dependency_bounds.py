@@ -198,13 +198,21 @@ def smoke_cli(tmp: Path) -> None:
     assert json.loads(cli("diagnose", LOOP_RUN, "--bundle", str(bundle)))["verdict"] == "failed"
     cli("prompt", "analyze", LOOP_RUN)
     cli("report", LOOP_RUN, "--output", str(tmp / "loop.html"))
-    # The skill installed from the wheel, its scripts run by this environment's interpreter.
+    # The skill installed from the wheel, its script run by a python3 with no dependencies at
+    # all, on a PATH without uv: it must run itself again with this environment's interpreter.
     cli("skill", "install", "--dest", str(tmp / "skills"))
-    script = tmp / "skills" / "letta-runs" / "tools" / "diagnose_run.py"
-    proc = subprocess.run([sys.executable, str(script), LOOP_RUN], capture_output=True, text=True,
-                          env={**os.environ, "LETTA_BASE_URL": "demo"}, timeout=300)  # fmt: skip
+    skill = tmp / "skills" / "letta-runs"
+    assert (skill / "references" / "diagnosis-json.md").is_file()
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(tmp / "bare")
+    proc = subprocess.run(
+        ["python3", "tools/diagnose_run.py", LOOP_RUN], capture_output=True, text=True,
+        env={"PATH": f"{tmp / 'bare' / 'bin'}:/usr/bin:/bin", "LETTA_BASE_URL": "demo",
+             **WARNINGS_AS_ERRORS}, cwd=skill, timeout=300,
+    )  # fmt: skip
     assert proc.returncode == 0 and json.loads(proc.stdout)["verdict"] == "failed", proc.stderr
-    print("   cli: 20 commands and the installed skill's diagnose_run.py")
+    print("   cli: 20 commands; the installed skill's diagnose_run.py run by a bare python3")
 
 
 def smoke_base_only(tmp: Path) -> None:

@@ -10,15 +10,6 @@ Same as `letta-runs runs get --json`: JSON on stdout, diagnostics on stderr, the
 Settings: LETTA_API_KEY, LETTA_BASE_URL (``demo`` = embedded recorded runs), LETTA_PROJECT.
 """
 
-import sys
-from pathlib import Path
-
-try:
-    import letta_runs.cli  # noqa: F401
-except ImportError:  # not installed: use the package next to this folder (checkout or skill)
-    sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("skill", "lib")]
-    sys.modules.pop("letta_runs", None)  # drop a half-found namespace package
-
-from letta_runs.cli import run_tool
+from _bootstrap import run_tool  # finds letta-runs and an interpreter that has its dependencies
 
 raise SystemExit(run_tool("runs", "get"))

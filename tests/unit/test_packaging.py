@@ -38,7 +38,7 @@ def test_every_extra_the_code_names_is_declared() -> None:
     assert set(EXTRAS) <= set(PROJECT["optional-dependencies"])
 
 
-@pytest.mark.parametrize("script", sorted((REPO / "tools").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("script", sorted((REPO / "tools").glob("[!_]*.py")), ids=lambda p: p.name)
 def test_tools_scripts_declare_the_base_dependencies(script: Path) -> None:
     """``uv run tools/X.py`` resolves exactly what the base install has."""
     block = script.read_text().split("# /// script\n", 1)[1].split("# ///", 1)[0]
@@ -129,5 +129,21 @@ def test_no_model_field_trips_pydantic_s_protected_namespace_warning() -> None:
 def test_the_wheel_ships_the_skill_files() -> None:
     force = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert force["SKILL.md"] == "letta_runs/skill/SKILL.md"
+    assert force["references"] == "letta_runs/skill/references"
     assert force["tools"] == "letta_runs/skill/tools"
     assert force["prompts"] == "letta_runs/prompts"
+
+
+def test_the_scripts_and_skill_install_check_exactly_the_base_dependencies() -> None:
+    """``tools/_bootstrap.py`` decides whether ``python3`` can run letta-runs, and ``skill
+    install`` whether to record its interpreter, by the base install's dependencies."""
+    import importlib.util
+
+    from letta_runs.skill_install import REQUIRED_MODULES
+
+    spec = importlib.util.spec_from_file_location("_bootstrap", REPO / "tools" / "_bootstrap.py")
+    assert spec is not None and spec.loader is not None
+    bootstrap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bootstrap)
+    base = {re.split(r"[<>=!~ \[]", d, maxsplit=1)[0] for d in PROJECT["dependencies"]}
+    assert set(bootstrap.REQUIRED) == set(REQUIRED_MODULES) == base

@@ -14,7 +14,7 @@ import pytest
 from letta_runs.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = sorted((REPO / "tools").glob("*.py"))
+TOOLS = sorted(p for p in (REPO / "tools").glob("*.py") if not p.name.startswith("_"))
 LOOP_RUN = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"
 UNKNOWN_RUN = "run-00000000-0000-4000-8000-000000000000"
 
