@@ -73,8 +73,15 @@ from ._exceptions import (
     ReadOnlyError,
     status_error_class,
 )
-from ._pagination import AsyncPage, ListKind, PageSpec, SyncPage
-from ._raw import Resource, record
+from ._pagination import (
+    AsyncPage,
+    ListKind,
+    PageSpec,
+    SyncPage,
+    last_item_probe_params,
+    settles_at_fetch,
+)
+from ._raw import Resource, record, sent
 from ._retry import (
     backoff_delay,
     is_retryable_exception,
@@ -387,6 +394,7 @@ class BaseRunsClient:
         max_reconnects: int,
         max_events: int | None,
         max_seconds: float | None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> _Call:
         validate_run_id(run_id)
         if starting_after is not None and (
@@ -405,7 +413,7 @@ class BaseRunsClient:
         if max_seconds is not None and max_seconds <= 0:
             raise InvalidArgumentError("max_seconds must be > 0 seconds")
         # Always a JSON object: without a body the server answers 500.
-        body = _compact(
+        body = dict(extra_body or {}) | _compact(
             {
                 "starting_after": starting_after,
                 "include_pings": include_pings,
@@ -959,6 +967,7 @@ class RunsClient(BaseRunsClient):
         self, call: _Call, *, stream: bool = False, read_timeout: float | None = None
     ) -> httpx.Response:
         request = self._http.build_request(**self._request_kwargs(call, read_timeout))
+        number = sent()
         attempt = 0
         while True:
             self._log_request(request, attempt)
@@ -977,7 +986,7 @@ class RunsClient(BaseRunsClient):
             self._log_response(response, time.monotonic() - started)
             if response.status_code < 300:
                 if not stream:
-                    record(response)
+                    record(response, number)
                 return response
             wait = self._retry_wait(attempt, call, response)
             if stream:
@@ -1000,9 +1009,10 @@ class RunsClient(BaseRunsClient):
 
     def _page(self, call: _Call, kind: ListKind) -> SyncPage[Any]:
         fetch = self._fetch_list(call)
-        return SyncPage(
-            self._page_spec(call, kind), fetch(call.path, call.params), call.params, fetch
-        )
+        raw = fetch(call.path, call.params)
+        probe = last_item_probe_params(kind, call.params) if settles_at_fetch(kind) else None
+        last = fetch(call.path, probe) if probe is not None else None
+        return SyncPage(self._page_spec(call, kind), raw, call.params, fetch, last)
 
 
 class Runs(Resource):
@@ -1093,6 +1103,7 @@ class Runs(Resource):
         stop_when_terminal: bool = True,
         max_events: int | None = None,
         max_seconds: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> RunStream:
         """Replay or tail a background run's stream; resumes after drops, ends on its own.
 
@@ -1111,6 +1122,7 @@ class Runs(Resource):
             max_reconnects=max_reconnects,
             max_events=max_events,
             max_seconds=max_seconds,
+            extra_body=extra_body,
         )
         body = {k: v for k, v in (call.json_body or {}).items() if k != "starting_after"}
 
@@ -1155,6 +1167,23 @@ class RunMessages(Resource):
         """A run's messages, oldest first by default; iterating walks every page, deduplicated. Paging: see ``letta_runs.params.RunItemsQuery``."""
         call = self._client._child_list_call("messages", run_id, paging)
         return self._client._page(call, "messages")
+
+    def stream(
+        self,
+        run_id: str,
+        *,
+        agent_id: str | None = None,
+        otid: str | None = None,
+        body_run_id: str | None = None,
+        **options: Any,
+    ) -> RunStream:
+        """The run's event stream, under letta-client's name (``client.runs.stream``).
+
+        ``agent_id``, ``otid`` and ``body_run_id`` go into the request body as the SDK sends
+        them; ``options`` are those of ``client.runs.stream``.
+        """
+        extra = _compact({"agent_id": agent_id, "otid": otid, "run_id": body_run_id})
+        return self._client.runs.stream(run_id, extra_body=extra or None, **options)
 
 
 class RunSteps(Resource):
@@ -1270,6 +1299,7 @@ class AsyncRunsClient(BaseRunsClient):
         self, call: _Call, *, stream: bool = False, read_timeout: float | None = None
     ) -> httpx.Response:
         request = self._http.build_request(**self._request_kwargs(call, read_timeout))
+        number = sent()
         attempt = 0
         while True:
             self._log_request(request, attempt)
@@ -1288,7 +1318,7 @@ class AsyncRunsClient(BaseRunsClient):
             self._log_response(response, time.monotonic() - started)
             if response.status_code < 300:
                 if not stream:
-                    record(response)
+                    record(response, number)
                 return response
             wait = self._retry_wait(attempt, call, response)
             if stream:
@@ -1313,8 +1343,14 @@ class AsyncRunsClient(BaseRunsClient):
 
     async def _page(self, call: _Call, kind: ListKind) -> AsyncPage[Any]:
         fetch = self._fetch_list(call)
-        raw = await fetch(call.path, call.params)
-        return AsyncPage(self._page_spec(call, kind), raw, call.params, fetch)
+        probe = last_item_probe_params(kind, call.params) if settles_at_fetch(kind) else None
+        if probe is None:
+            raw, last = await fetch(call.path, call.params), None
+        else:  # the page and its listing's last item, at once
+            import asyncio
+
+            raw, last = await asyncio.gather(fetch(call.path, call.params), fetch(call.path, probe))
+        return AsyncPage(self._page_spec(call, kind), raw, call.params, fetch, last)
 
 
 class AsyncRuns(Resource):
@@ -1397,6 +1433,7 @@ class AsyncRuns(Resource):
         stop_when_terminal: bool = True,
         max_events: int | None = None,
         max_seconds: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncRunStream:
         """``async for event in client.runs.stream(run_id)`` (see ``RunsClient.runs.stream``)."""
         client = self._client
@@ -1410,6 +1447,7 @@ class AsyncRuns(Resource):
             max_reconnects=max_reconnects,
             max_events=max_events,
             max_seconds=max_seconds,
+            extra_body=extra_body,
         )
         body = {k: v for k, v in (call.json_body or {}).items() if k != "starting_after"}
 
@@ -1451,6 +1489,23 @@ class AsyncRunMessages(Resource):
     async def list(self, run_id: str, **paging: Any) -> AsyncPage[Message]:
         call = self._client._child_list_call("messages", run_id, paging)
         return await self._client._page(call, "messages")
+
+    def stream(
+        self,
+        run_id: str,
+        *,
+        agent_id: str | None = None,
+        otid: str | None = None,
+        body_run_id: str | None = None,
+        **options: Any,
+    ) -> AsyncRunStream:
+        """The run's event stream, under letta-client's name (``client.runs.stream``).
+
+        ``agent_id``, ``otid`` and ``body_run_id`` go into the request body as the SDK sends
+        them; ``options`` are those of ``client.runs.stream``.
+        """
+        extra = _compact({"agent_id": agent_id, "otid": otid, "run_id": body_run_id})
+        return self._client.runs.stream(run_id, extra_body=extra or None, **options)
 
 
 class AsyncRunSteps(Resource):

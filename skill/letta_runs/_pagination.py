@@ -30,12 +30,14 @@ from ._constants import DEFAULT_PAGE_SIZE
 __all__ = [
     "AsyncPage",
     "ListKind",
+    "PageInfo",
     "PageSpec",
     "SyncPage",
     "cursor_param",
     "item_key",
     "last_item_probe_params",
     "next_page_params",
+    "settles_at_fetch",
 ]
 
 T = TypeVar("T")
@@ -118,14 +120,62 @@ def last_item_probe_params(kind: ListKind, params: dict[str, Any]) -> dict[str, 
     return out
 
 
+def settles_at_fetch(kind: ListKind) -> bool:
+    """Whether a list call also asks for the listing's last item, so ``has_more`` is known: a
+    run's messages, whose short page proves nothing."""
+    return kind == "messages"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What the next page's request adds (letta-client's ``PageInfo``): the cursor."""
+
+    params: dict[str, Any]
+
+
 class _PageBase(Generic[T]):
     def __init__(
-        self, spec: PageSpec[T], raw_items: list[dict[str, Any]], params: dict[str, Any]
+        self,
+        spec: PageSpec[T],
+        raw_items: list[dict[str, Any]],
+        params: dict[str, Any],
+        last: list[dict[str, Any]] | None = None,
     ) -> None:
         self._spec = spec
         self._raw = raw_items
         self._params = params
+        self._last = last
         self.items: list[T] = [spec.parse(item) for item in raw_items]
+
+    @property
+    def has_more(self) -> bool | None:
+        """Whether items exist beyond this page (an attribute, as in letta-client).
+
+        Runs and steps: a short page is the end, a full one counts as more. A run's messages,
+        where a short page proves nothing: the list call also asked the server for the
+        listing's last item, and this page either holds it or not. ``None`` where that was not
+        asked (a page reached by walking, whose walk ends on an empty page).
+        """
+        if not self._next_params():
+            return False
+        if last_item_probe_params(self._spec.kind, self._params) is None:
+            return True
+        if self._last is None:
+            return None
+        return bool(self._last) and self._last[-1].get("id") not in {r.get("id") for r in self._raw}
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The id to continue after (under the parameter ``next_page_info()`` names)."""
+        info = self.next_page_info() if self.has_more is not False else None
+        return next(iter(info.params.values())) if info else None
+
+    def next_page_info(self) -> PageInfo | None:
+        """The cursor of the next page's request, or ``None`` when there is none."""
+        params = self._next_params()
+        if params is None:
+            return None
+        return PageInfo({k: v for k, v in params.items() if self._params.get(k) != v})
 
     @property
     def kind(self) -> ListKind:
@@ -174,37 +224,46 @@ class SyncPage(_PageBase[T]):
         raw_items: list[dict[str, Any]],
         params: dict[str, Any],
         fetch: Callable[[str, dict[str, Any]], list[dict[str, Any]]],
+        last: list[dict[str, Any]] | None = None,
     ) -> None:
-        super().__init__(spec, raw_items, params)
+        super().__init__(spec, raw_items, params, last)
         self._fetch = fetch
 
     def next_page(self) -> SyncPage[T] | None:
+        """The page after this one, or ``None`` (a walk's step: ``has_more`` may be ``None``)."""
         params = self._next_params()
         if params is None:
             return None
         raw = self._fetch(self._spec.path, params)
         return SyncPage(self._spec, raw, params, self._fetch)
 
-    def has_more(self) -> bool:
-        """Whether items exist beyond this page, settled where it can be.
+    def settle_has_more(self) -> bool:
+        """``has_more``, asking the server for the listing's last item when it is not known."""
+        if self.has_more is None:
+            probe = last_item_probe_params(self._spec.kind, self._params)
+            self._last = self._fetch(self._spec.path, probe) if probe else []
+        return bool(self.has_more)
 
-        Runs and steps: a short page is the end, a full one counts as more. Messages, where a
-        short page proves nothing: one small request asks the server for the listing's last
-        item and checks whether this page already holds it.
+    def get_next_page(self) -> SyncPage[T]:
+        """The page after this one, ``has_more`` settled (letta-client's name).
+
+        Raises ``RuntimeError`` when there is no next page, as letta-client does.
         """
-        if not self._next_params():
-            return False
-        probe = last_item_probe_params(self._spec.kind, self._params)
-        if probe is None:
-            return True
-        last = self._fetch(self._spec.path, probe)
-        return bool(last) and last[-1].get("id") not in {r.get("id") for r in self._raw}
+        params = self._next_params()
+        if params is None or self.has_more is False:
+            raise RuntimeError("No next page expected; check `.has_next_page()` first")
+        probe = last_item_probe_params(self._spec.kind, params)
+        raw = self._fetch(self._spec.path, params)
+        last = (
+            self._fetch(self._spec.path, probe) if probe and settles_at_fetch(self.kind) else None
+        )
+        return SyncPage(self._spec, raw, params, self._fetch, last)
 
     def iter_pages(self) -> Iterator[SyncPage[T]]:
         page: SyncPage[T] | None = self
         while page is not None:
             yield page
-            page = page.next_page()
+            page = page.next_page() if page.has_more is not False else None
 
     def iter_all(self, max_items: int | None = None) -> Iterator[T]:
         """Every item of every page, once each, up to ``max_items``."""
@@ -243,32 +302,48 @@ class AsyncPage(_PageBase[T]):
         raw_items: list[dict[str, Any]],
         params: dict[str, Any],
         fetch: Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]],
+        last: list[dict[str, Any]] | None = None,
     ) -> None:
-        super().__init__(spec, raw_items, params)
+        super().__init__(spec, raw_items, params, last)
         self._fetch = fetch
 
     async def next_page(self) -> AsyncPage[T] | None:
+        """The page after this one, or ``None`` (a walk's step: ``has_more`` may be ``None``)."""
         params = self._next_params()
         if params is None:
             return None
         raw = await self._fetch(self._spec.path, params)
         return AsyncPage(self._spec, raw, params, self._fetch)
 
-    async def has_more(self) -> bool:
-        """Whether items exist beyond this page (see :meth:`SyncPage.has_more`)."""
-        if not self._next_params():
-            return False
-        probe = last_item_probe_params(self._spec.kind, self._params)
-        if probe is None:
-            return True
-        last = await self._fetch(self._spec.path, probe)
-        return bool(last) and last[-1].get("id") not in {r.get("id") for r in self._raw}
+    async def settle_has_more(self) -> bool:
+        """``has_more``, asking the server for the listing's last item when it is not known."""
+        if self.has_more is None:
+            probe = last_item_probe_params(self._spec.kind, self._params)
+            self._last = await self._fetch(self._spec.path, probe) if probe else []
+        return bool(self.has_more)
+
+    async def get_next_page(self) -> AsyncPage[T]:
+        """The page after this one, ``has_more`` settled (see :meth:`SyncPage.get_next_page`)."""
+        params = self._next_params()
+        if params is None or self.has_more is False:
+            raise RuntimeError("No next page expected; check `.has_next_page()` first")
+        probe = last_item_probe_params(self._spec.kind, params)
+        if probe and settles_at_fetch(self.kind):
+            import asyncio
+
+            raw, last = await asyncio.gather(
+                self._fetch(self._spec.path, params), self._fetch(self._spec.path, probe)
+            )
+            return AsyncPage(self._spec, raw, params, self._fetch, last)
+        return AsyncPage(
+            self._spec, await self._fetch(self._spec.path, params), params, self._fetch
+        )
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
         page: AsyncPage[T] | None = self
         while page is not None:
             yield page
-            page = await page.next_page()
+            page = await page.next_page() if page.has_more is not False else None
 
     async def iter_all(self, max_items: int | None = None) -> AsyncIterator[T]:
         """Every item of every page, once each, up to ``max_items``."""

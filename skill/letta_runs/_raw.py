@@ -11,7 +11,10 @@ on every method of ``client.runs`` and its sub-resources.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import inspect
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,26 +26,37 @@ __all__ = ["APIResponse", "RawResponses", "Resource", "captured_responses"]
 
 T = TypeVar("T")
 
-_CAPTURED: ContextVar[list[httpx.Response] | None] = ContextVar("letta_runs_captured", default=None)
+_CAPTURED: ContextVar[list[tuple[int, httpx.Response]] | None] = ContextVar(
+    "letta_runs_captured", default=None
+)
+_SENT = itertools.count()
 
 
-def record(response: httpx.Response) -> None:
+def sent() -> int:
+    """A number for a request about to be sent: requests are numbered in the order they start."""
+    return next(_SENT)
+
+
+def record(response: httpx.Response, number: int) -> None:
     """Called by the clients for every successful response (kept only inside a capture)."""
     captured = _CAPTURED.get()
     if captured is not None:
-        captured.append(response)
+        bisect.insort(captured, (number, response), key=lambda pair: pair[0])
 
 
 @contextmanager
 def captured_responses() -> Iterator[list[httpx.Response]]:
-    """Collect the successful HTTP responses the clients receive inside this block, in order
-    (in this task and the tasks it starts)."""
+    """Collect the successful HTTP responses the clients receive inside this block (in this
+    task and the tasks it starts), in the order their requests were sent — concurrent requests
+    may answer in any order, the first request's answer stays first."""
+    pairs: list[tuple[int, httpx.Response]] = []
     responses: list[httpx.Response] = []
-    token = _CAPTURED.set(responses)
+    token = _CAPTURED.set(pairs)
     try:
         yield responses
     finally:
         _CAPTURED.reset(token)
+        responses.extend(response for _, response in pairs)
 
 
 class APIResponse(Generic[T]):
@@ -111,6 +125,7 @@ class RawResponses:
             return RawResponses(target)
         if inspect.iscoroutinefunction(target):
 
+            @functools.wraps(target, updated=())
             async def call_async(*args: Any, **kwargs: Any) -> APIResponse[Any]:
                 with captured_responses() as responses:
                     parsed = await target(*args, **kwargs)
@@ -118,6 +133,7 @@ class RawResponses:
 
             return call_async
 
+        @functools.wraps(target, updated=())
         def call(*args: Any, **kwargs: Any) -> APIResponse[Any]:
             with captured_responses() as responses:
                 parsed = target(*args, **kwargs)

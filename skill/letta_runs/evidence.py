@@ -354,15 +354,11 @@ async def _collect_messages_async(client: AsyncRunsClient, run_id: str) -> list[
     """Every message of a run, usually in one round trip.
 
     A short messages page proves nothing (``limit`` counts internal messages, one of which can
-    yield several items or, filtered, none), so a plain walk needs a second request to see an
-    empty page. Asking for the newest message at the same time settles it: when the first page
-    already holds it, the page is the whole run.
+    yield several items or, filtered, none), so the list call also asks for the newest message
+    (``has_more``): when the first page already holds it, the page is the whole run.
     """
-    first, newest = await asyncio.gather(
-        client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc"),
-        client.runs.messages.list(run_id, limit=1, order="desc"),
-    )
-    if not newest.items or newest.items[-1].id in {m.id for m in first.items}:
+    first = await client.runs.messages.list(run_id, limit=PAGE_LIMIT, order="asc")
+    if first.has_more is False:
         return list(first.items)
     return [item async for item in first]
 

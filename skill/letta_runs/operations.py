@@ -750,7 +750,8 @@ async def _page(
     """A client page as a :class:`Page`: the server's items, ``has_more`` settled, the cursor."""
     from ._pagination import cursor_param
 
-    more = await page.has_more() if has_more is None else has_more
+    settled = page.has_more if has_more is None else has_more
+    more = bool(settled) if settled is not None else page.has_next_page()
     result: Page[Any] = Page(items=list(page.items), has_more=more)
     result._operation = op_name
     result._cursor_param = cursor_param(page.kind, page.params)

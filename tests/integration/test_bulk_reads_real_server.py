@@ -260,8 +260,8 @@ def test_client_walks_back_and_forward_like_the_server(
     assert list(dict.fromkeys(reversed(back))) == sequence
     forward = [m.id for m in client.messages.list(limit=41, order="asc")]
     assert list(dict.fromkeys(forward)) == sequence
-    assert client.messages.list(limit=EVERYTHING).has_more() is False
-    assert client.messages.list(limit=3).has_more() is True
+    assert client.messages.list(limit=EVERYTHING).settle_has_more() is False
+    assert client.messages.list(limit=3).settle_has_more() is True
 
 
 def test_client_errors_name_the_cursor_and_the_agent(client: RunsClient) -> None:

@@ -77,9 +77,9 @@ def test_next_page_rules_for_bulk_messages() -> None:
 
 def test_has_more_is_settled_by_the_opposite_end() -> None:
     client, _ = client_and_server()
-    assert client.messages.list(limit=100_000).has_more() is False
-    assert client.messages.list(limit=3).has_more() is True
-    assert client.messages.list(limit=3, order="asc").has_more() is True
+    assert client.messages.list(limit=100_000).settle_has_more() is False
+    assert client.messages.list(limit=3).settle_has_more() is True
+    assert client.messages.list(limit=3, order="asc").settle_has_more() is True
 
 
 def test_system_messages_carry_no_run_id_and_span_every_agent() -> None:

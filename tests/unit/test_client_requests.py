@@ -66,6 +66,8 @@ def test_every_operation_url() -> None:
     assert got == [
         ("GET", f"/v1/runs/{RUN}", ""),
         ("GET", f"/v1/runs/{RUN}/messages", "after=message-x&limit=3&order=desc"),
+        # has_more of a messages page: the listing's last item, in the opposite order
+        ("GET", f"/v1/runs/{RUN}/messages", "after=message-x&limit=1&order=asc"),
         ("GET", f"/v1/runs/{RUN}/steps", "before=step-y&order_by=created_at"),
         ("GET", f"/v1/runs/{RUN}/usage", ""),
         ("GET", f"/v1/runs/{RUN}/metrics", ""),

@@ -83,7 +83,7 @@ def test_messages_pages_bigger_than_limit_with_shared_ids() -> None:
     recorded = bundle_for(CHAIN_RUN)["messages"]
     key = lambda m: (m["id"], m["message_type"], m["otid"])  # noqa: E731
     assert [key(m.to_json_dict()) for m in everything] == [key(m) for m in recorded]
-    qs = queries(rec)[1:]
+    qs = [q for q in queries(rec) if q.get("limit") != ["1"]][1:]  # not the end probes
     assert all("after" in q and "before" not in q for q in qs[1:])
 
 
@@ -92,7 +92,8 @@ def test_messages_desc_pages_with_before() -> None:
     desc = list(client.runs.messages.list(LOOP_RUN, limit=10, order="desc"))
     assert len(desc) == 101
     assert [m.id for m in desc] == [m["id"] for m in reversed(bundle_for(LOOP_RUN)["messages"])]
-    assert all("before" in q for q in queries(rec)[1:])
+    walk = [q for q in queries(rec) if q.get("limit") != ["1"]]  # not the end probe
+    assert all("before" in q for q in walk[1:])
 
 
 def test_messages_stop_when_nothing_new() -> None:
@@ -106,7 +107,7 @@ def test_messages_stop_when_nothing_new() -> None:
 
     client = RunsClient(base_url="http://letta.test", transport=httpx.MockTransport(handler))
     assert len(list(client.runs.messages.list(BG_RUN))) == 1
-    assert len(calls) == 2
+    assert len(calls) == 2  # the page and its end probe, which says it is the end
 
 
 def test_next_page_params_rules() -> None:
@@ -157,12 +158,12 @@ def test_messages_has_more_is_settled_by_asking_for_the_last_item() -> None:
         whole = client.runs.messages.list(run_id, limit=1000)
         assert len(whole.items) == 4
         assert whole.has_next_page() is True  # a short messages page proves nothing by itself
-        assert whole.has_more() is False
-        assert client.runs.messages.list(run_id, limit=2).has_more() is True
-        assert client.runs.messages.list(run_id, limit=2, order="desc").has_more() is True
+        assert whole.has_more is False
+        assert client.runs.messages.list(run_id, limit=2).has_more is True
+        assert client.runs.messages.list(run_id, limit=2, order="desc").has_more is True
         tail = client.runs.messages.list(run_id, limit=2, after=whole.items[1].id)
         assert [m.id for m in tail.items] == [m.id for m in whole.items[2:]]
-        assert tail.has_more() is False
+        assert tail.has_more is False
 
 
 async def test_async_messages_has_more_matches_the_sync_answer() -> None:
@@ -170,16 +171,38 @@ async def test_async_messages_has_more_matches_the_sync_answer() -> None:
 
     run_id = "run-69218f56-d739-427f-a971-333ece5c2cdc"
     async with AsyncRunsClient(base_url="demo") as client:
-        assert await (await client.runs.messages.list(run_id, limit=1000)).has_more() is False
-        assert await (await client.runs.messages.list(run_id, limit=1)).has_more() is True
+        assert (await client.runs.messages.list(run_id, limit=1000)).has_more is False
+        assert (await client.runs.messages.list(run_id, limit=1)).has_more is True
 
 
 def test_runs_and_steps_has_more_follows_the_page_length() -> None:
     from letta_runs import RunsClient
 
     with RunsClient(base_url="demo") as client:
-        assert client.runs.list(limit=1000).has_more() is False
-        assert client.runs.list(limit=2).has_more() is True
+        assert client.runs.list(limit=1000).has_more is False
+        assert client.runs.list(limit=2).has_more is True
         run_id = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"  # 50 steps
-        assert client.runs.steps.list(run_id, limit=1000).has_more() is False
-        assert client.runs.steps.list(run_id, limit=10).has_more() is True
+        assert client.runs.steps.list(run_id, limit=1000).has_more is False
+        assert client.runs.steps.list(run_id, limit=10).has_more is True
+
+
+def test_pages_speak_letta_clients_page_api() -> None:
+    from letta_runs import RunsClient
+
+    run_id = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"  # 50 steps
+    with RunsClient(base_url="demo") as client:
+        first = client.runs.steps.list(run_id, limit=20, order="asc")
+        info = first.next_page_info()
+        assert info is not None and info.params == {"after": first.items[-1].id}
+        assert first.next_cursor == first.items[-1].id
+        second = first.get_next_page()
+        assert not {s.id for s in first.items} & {s.id for s in second.items}
+        last = second.get_next_page()
+        assert len(last.items) == 10 and last.has_more is False and last.next_cursor is None
+        with pytest.raises(RuntimeError, match="No next page"):
+            last.get_next_page()
+        walked = client.runs.messages.list(run_id, limit=5)
+        assert walked.has_more is True
+        later = walked.next_page()  # a walk's step: not settled until asked
+        assert later is not None and later.has_more is None
+        assert later.settle_has_more() is True and later.has_more is True
