@@ -624,3 +624,21 @@ def test_a_raw_provider_sdk_exception_is_a_provider_error(
         error_data={"message": message, "traceback": trace},
     )
     assert root(diagnose(ev, now=LATE)) == kind
+
+
+def test_a_denial_without_the_tools_name_names_the_call() -> None:
+    # The denial's tool return carries no name on a real server (the call is in the earlier run).
+    ev = recorded("sync__approval_approved")
+    text = "Error: request to call tool denied. User reason: not now"
+    messages = [
+        m.model_copy(
+            update={"name": None, "status": "error", "tool_return": text, "tool_returns": None}
+        )
+        if isinstance(m, ToolReturnMessage)
+        else m
+        for m in ev.messages
+    ]
+    diag = diagnose(with_messages(ev, messages), now=LATE)
+    (denial,) = [f for f in diag.findings if f.kind == "approval_denied"]
+    assert denial.tool_name is None and str(denial.tool_call_id) in denial.summary
+    assert diag.verdict == "ok"

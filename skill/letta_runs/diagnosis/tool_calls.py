@@ -120,11 +120,15 @@ def denial_findings(f: RunFacts) -> list[Finding]:
         Finding(
             kind="approval_denied",
             severity="info",
-            summary=f"The call of {excerpt(e.tool_name, 80)} was denied; the model was told",
+            summary=(
+                f"The call of {excerpt(e.tool_name, 80)} was denied; the model was told"
+                if e.tool_name != "?"
+                else f"A requested tool call ({e.ret.tool_call_id}) was denied; the model was told"
+            ),
             step_id=e.message.step_id,
             message_id=e.message.id,
             tool_call_id=e.ret.tool_call_id,
-            tool_name=e.tool_name,
+            tool_name=e.tool_name if e.tool_name != "?" else None,
             detail=excerpt(clean_text(e.ret.tool_return), 300),
         )
         for e in f.error_returns
