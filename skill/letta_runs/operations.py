@@ -178,9 +178,13 @@ class DeletedRun(BaseModel):
 
 
 class OperationArgs(BaseModel):
-    """Base of every argument model: unknown arguments are refused."""
+    """Base of every argument model: unknown arguments are refused.
 
-    model_config = ConfigDict(extra="forbid")
+    Validators are built on first use (``defer_build``): a command runs one operation and
+    should not pay for building the catalog's other argument models.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 @dataclass(frozen=True)
