@@ -33,7 +33,16 @@ from .operations import FACES, OPERATIONS, Operation
 if TYPE_CHECKING:
     from mcp.server import Server
     from mcp.server.context import ServerRequestContext
-    from mcp.types import CallToolRequestParams, CallToolResult, ListToolsResult, Tool
+    from mcp.types import (
+        CallToolRequestParams,
+        CallToolResult,
+        ListResourcesResult,
+        ListResourceTemplatesResult,
+        ListToolsResult,
+        ReadResourceRequestParams,
+        ReadResourceResult,
+        Tool,
+    )
 
     from ._client import AsyncRunsClient
 
@@ -167,10 +176,66 @@ async def call_operation(
     except Exception as exc:  # boundary: every failure becomes a readable tool error
         return _error_result(exc, tool=op.mcp_name)
     structured: dict[str, Any] = result.data
-    content = [TextContent(type="text", text=json.dumps(structured, default=str))]
+    content: list[Any] = [TextContent(type="text", text=json.dumps(structured, default=str))]
     if result.text:
         content.append(TextContent(type="text", text=result.text))
+    if op.route.media_type == "text/html":
+        content.append(_report_link(result.artifact))
     return CallToolResult(content=content, structured_content=structured)
+
+
+# --------------------------------------------------------------------------- the HTML report
+
+
+def _report_link(report: Any) -> Any:
+    """A link to the resource that serves ``report``'s page, for clients that show HTML."""
+    from mcp.types import ResourceLink
+
+    return ResourceLink(
+        type="resource_link",
+        uri=report.uri,
+        name=f"report of {report.run_id}",
+        title=f"HTML report: {report.verdict}",
+        mime_type="text/html",
+        size=report.bytes,
+    )
+
+
+def _report_template() -> Any:
+    from mcp.types import ResourceTemplate
+
+    from .report import REPORT_URI_TEMPLATE
+
+    return ResourceTemplate(
+        name="run-report",
+        title="HTML report of a run",
+        uri_template=REPORT_URI_TEMPLATE,
+        description="The post-mortem of one run as one self-contained HTML page (no scripts or "
+        "requests of its own beyond folding): verdict, root cause, remedy, step waterfall, "
+        "tokens per step, tool calls and the transcript. For MCP clients that render HTML; "
+        "the diagnose-run tool gives the same diagnosis as data.",
+        mime_type="text/html",
+    )
+
+
+async def read_report(client: AsyncRunsClient, uri: str) -> Any:
+    """The ``ReadResourceResult`` of a report URI (``letta-runs://runs/RUN_ID/report.html``)."""
+    from mcp.types import ReadResourceResult, TextResourceContents
+
+    from .operations import get_operation
+    from .report import REPORT_URI_TEMPLATE
+
+    prefix, suffix = REPORT_URI_TEMPLATE.split("{run_id}")
+    if not (uri.startswith(prefix) and uri.endswith(suffix)):
+        raise InvalidArgumentError(
+            f"unknown resource {uri!r}",
+            hint=f"read {REPORT_URI_TEMPLATE} with a run id",
+        )
+    run_id = uri[len(prefix) : -len(suffix)]
+    result = await get_operation("run_report").run(client, {"run_id": run_id}, face=FACES["mcp"])
+    return ReadResourceResult(
+        contents=[TextResourceContents(uri=uri, mime_type="text/html", text=result.artifact.html)]
+    )
 
 
 def create_server(
@@ -186,7 +251,13 @@ def create_server(
     Connect to it in-process in tests with ``mcp.Client(server)``.
     """
     from mcp.server import Server
-    from mcp.types import ListToolsResult
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import (
+        INVALID_PARAMS,
+        ListResourcesResult,
+        ListResourceTemplatesResult,
+        ListToolsResult,
+    )
 
     factory = client_factory or _default_client_factory
     ops = (
@@ -226,6 +297,24 @@ def create_server(
             )
         return await call_operation(op, ctx.lifespan_context, dict(params.arguments or {}))
 
+    async def list_resource_templates(
+        ctx: ServerRequestContext[AsyncRunsClient], params: Any
+    ) -> ListResourceTemplatesResult:
+        return ListResourceTemplatesResult(resource_templates=[_report_template()])
+
+    async def list_resources(
+        ctx: ServerRequestContext[AsyncRunsClient], params: Any
+    ) -> ListResourcesResult:
+        return ListResourcesResult(resources=[])  # one page per run: see the template
+
+    async def read_resource(
+        ctx: ServerRequestContext[AsyncRunsClient], params: ReadResourceRequestParams
+    ) -> ReadResourceResult:
+        try:
+            return await read_report(ctx.lifespan_context, params.uri)  # type: ignore[no-any-return]
+        except LettaRunsError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=_error_text(exc)) from exc
+
     def input_schema(name: str) -> dict[str, Any] | None:
         op = by_name.get(name)
         return op.args_model.model_json_schema() if op is not None else None
@@ -241,6 +330,9 @@ def create_server(
         get_tool_input_schema=input_schema,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_resource_templates,
+        on_read_resource=read_resource,
     )
 
 

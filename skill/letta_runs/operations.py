@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from .diagnosis.engine import RunDiagnosis
     from .diagnosis.timeline import RunTimeline
     from .diagnosis.triage import StuckReport, TriageReport
+    from .report import HtmlReport
 
 __all__ = [
     "COMPOSITE_OPERATIONS",
@@ -253,6 +254,8 @@ class Route:
     method: str
     path: str
     stream_body: type[BaseModel] | None = None
+    media_type: str = "application/json"
+    """What the route answers: JSON, or ``text/html`` for a page (the HTML report)."""
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -463,8 +466,10 @@ def _result_types() -> dict[str, Any]:
     from .diagnosis.engine import RunDiagnosis
     from .diagnosis.timeline import RunTimeline
     from .diagnosis.triage import StuckReport, TriageReport
+    from .report import HtmlReport
 
     return {
+        "HtmlReport": HtmlReport,
         "RunComparison": RunComparison,
         "RunDiagnosis": RunDiagnosis,
         "RunTimeline": RunTimeline,
@@ -1130,6 +1135,57 @@ async def diagnose_run(
     return await composites.diagnose_run(
         client, run_id, stuck_after=stuck_after_seconds, bundle=bundle
     )
+
+
+def _present_html_report(report: HtmlReport, args: Any, face: Face) -> OperationResult:
+    """The page's facts and where to read it; the HTML itself is the artifact (REST serves it as
+    ``text/html``, MCP as a resource)."""
+    data = report.model_dump(mode="json")
+    # Each face names only its own way to the page.
+    if face.name != "mcp":
+        data.pop("uri")
+    if face.name != "rest":
+        data.pop("route")
+    where = {
+        "mcp": f"read the resource {report.uri}",
+        "rest": f"GET {report.route}",
+        "cli": f"{face.step(NextStep(operation='run_report', args={'run_id': report.run_id}))}"
+        " -o run.html",
+    }.get(face.name, "the artifact holds the page")
+    text = (
+        f"HTML report of {report.run_id} ({report.bytes:,} bytes): {report.headline}\n"
+        f"The page (verdict, waterfall, tokens, tool calls, transcript) is for a person: {where}."
+    )
+    return OperationResult(data, text, report)
+
+
+@operation(
+    title="HTML report of a run (for a person)",
+    route=Route("GET", "/v1/runs/{run_id}/report.html", media_type="text/html"),
+    cli=CliCommand(
+        ("report",),
+        options={"stuck_after_seconds": "--stuck-after"},
+        units={"stuck_after_seconds": "s"},
+    ),
+    present=_present_html_report,
+    composite=True,
+)
+async def run_report(
+    client: AsyncRunsClient,
+    run_id: RunId,
+    stuck_after_seconds: Annotated[
+        float,
+        Field(gt=0, description="A run still created/running after this many seconds is stuck."),
+    ] = 600.0,
+    bundle: Bundle = None,
+) -> HtmlReport:
+    """The post-mortem of one run as a self-contained HTML page for a person to look at: the
+    verdict and root cause, the remedy, key figures, a step waterfall (loops as one band), tokens
+    per step against the context window, the tool calls and the transcript. The result gives its
+    size and where to read the page; for the diagnosis itself, as data, use the diagnosis."""
+    from .report import run_report as build
+
+    return await build(client, run_id, stuck_after=stuck_after_seconds, bundle=bundle)
 
 
 def _timeline_data(timeline: RunTimeline, args: Any, face: Face) -> dict[str, Any]:

@@ -21,8 +21,10 @@ Needs the optional ``rest`` dependency (``pip install 'letta-runs[rest]'``).
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -31,7 +33,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, create_model
 
@@ -176,7 +184,8 @@ def _endpoint(
 ) -> Callable[..., Awaitable[Response]]:
     """The route function of ``op``, with the signature FastAPI reads its parameters from."""
     body_model = op.route.stream_body
-    query = None if body_model is not None else _query_model(op, formats=op.composite)
+    html = op.route.media_type == "text/html"
+    query = None if body_model is not None else _query_model(op, formats=op.composite and not html)
 
     async def endpoint(**params: Any) -> Response:
         path = {name: params[name] for name in op.route.path_params}
@@ -201,6 +210,8 @@ def _endpoint(
                 first.content, status_code=first.status_code, media_type="application/json"
             )
         result = await op.run(client(), {**path, **args}, face=FACES["rest"])
+        if html:
+            return _html_page(result.artifact.html)
         if fmt == "markdown":
             return PlainTextResponse(result.text, media_type="text/markdown; charset=utf-8")
         return JSONResponse(result.data)
@@ -224,6 +235,15 @@ def _endpoint(
     endpoint.__signature__ = Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
     return endpoint
+
+
+def _html_page(page: str) -> HTMLResponse:
+    """A report page, with the policy its own meta tag declares also sent as a header."""
+    match = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    if match:
+        headers["Content-Security-Policy"] = html_lib.unescape(match.group(1))
+    return HTMLResponse(page, headers=headers)
 
 
 async def _event_stream(
@@ -359,6 +379,7 @@ def create_app(
             op, slot.get, allow_delete=allow_delete, stream_idle_timeout=stream_idle_timeout
         )
         stream = op.route.stream_body is not None
+        page = op.route.media_type == "text/html"
         app.add_api_route(
             op.route.path,
             endpoint,
@@ -367,8 +388,10 @@ def create_app(
             summary=op.title,
             description=op.description,
             tags=["diagnosis" if op.composite else "runs"],
-            response_model=None if stream else _response_model(op),
-            response_class=StreamingResponse if stream else JSONResponse,
+            response_model=None if stream or page else _response_model(op),
+            response_class=StreamingResponse
+            if stream
+            else (HTMLResponse if page else JSONResponse),
             responses={200: {"content": {"text/event-stream": {}}}} if stream else None,
             dependencies=[Security(bearer)],
         )

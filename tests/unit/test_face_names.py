@@ -51,6 +51,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "find_stuck_runs": {"older_than": "1m"},
     "compare_runs": {"run_id_a": OK_RUN, "run_id_b": LOOP_RUN},
     "watch_run": {"run_id": BG_RUN, "max_seconds": 5},
+    "run_report": {"run_id": LOOP_RUN},
 }
 FAILURES: list[dict[str, Any]] = [
     {"run_id": UNKNOWN_RUN},  # not found

@@ -55,6 +55,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "find_stuck_runs": {"older_than": "10m"},
     "compare_runs": {"run_id_a": OK_RUN, "run_id_b": LOOP_RUN},
     "watch_run": {"run_id": BACKGROUND_RUN, "max_seconds": 10, "detail": "summary"},
+    "run_report": {"run_id": LOOP_RUN},
 }
 
 TRACE_UNAVAILABLE = (

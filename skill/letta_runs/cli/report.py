@@ -103,9 +103,7 @@ def report(
     """
     if json_flag:
         state_of(click.get_current_context()).json_errors = True
-    from ..diagnosis.engine import diagnose
-    from ..evidence import evidence_for
-    from ..report import render_run_report
+    from ..operations import get_operation
 
     if triage:
         _triage_page(
@@ -130,14 +128,17 @@ def report(
             hint="letta-runs report RUN_ID -o run.html",
         )
     state = state_of(click.get_current_context())
-    ev = state.blocking(lambda c: evidence_for(c, run_id, bundle=bundle, include_trace=True))
-    diag = diagnose(ev, stuck_after=stuck_after)
-    html = render_run_report(ev, diag)
+    op = get_operation("run_report")
+    page = state.blocking(
+        lambda c: op.call(
+            c, op.parse({"run_id": run_id, "stuck_after_seconds": stuck_after}), bundle=bundle
+        )
+    )
     _write(
-        html,
+        page.html,
         output,
         what=f"the report of {run_id}",
-        summary={"run_id": run_id, "verdict": diag.verdict},
+        summary={"run_id": run_id, "verdict": page.verdict},
         json_flag=json_flag,
     )
 

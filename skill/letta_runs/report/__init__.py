@@ -15,11 +15,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, Field
+
 from .._client import validate_run_id
 from .._exceptions import LettaRunsError
 from ..diagnosis.engine import RunDiagnosis, diagnose
 from ..diagnosis.triage import TriageReport
-from ..evidence import Evidence, gather_evidence
+from ..evidence import Evidence, evidence_for, gather_evidence
 from .fleet import FleetReport, build_fleet_report
 from .html import render_page
 from .run import RunReport, build_run_report
@@ -28,15 +30,56 @@ if TYPE_CHECKING:
     from .._client import AsyncRunsClient
 
 __all__ = [
+    "REPORT_URI_TEMPLATE",
     "FleetReport",
+    "HtmlReport",
     "RunReport",
     "build_fleet_report",
     "build_run_report",
     "fleet_report_html",
     "render_fleet_report",
     "render_run_report",
+    "run_report",
     "run_report_html",
 ]
+
+REPORT_URI_TEMPLATE = "letta-runs://runs/{run_id}/report.html"
+"""Where an MCP client reads a run's report (a resource of type ``text/html``)."""
+
+
+class HtmlReport(BaseModel):
+    """A run's HTML post-mortem, and what it says in a line (for faces that do not show HTML)."""
+
+    run_id: str
+    verdict: str
+    headline: str
+    bytes: int = Field(description="Size of the HTML page in bytes (UTF-8).")
+    uri: str = Field(description="The MCP resource that serves this page.")
+    route: str = Field(description="The REST route that serves this page.")
+    html: str = Field(exclude=True, repr=False)
+    """The page itself: kept out of the JSON (it is served as text/html)."""
+
+
+async def run_report(
+    client: AsyncRunsClient,
+    run_id: str,
+    *,
+    stuck_after: float = 600.0,
+    bundle: str | Path | None = None,
+) -> HtmlReport:
+    """Fetch a run's evidence (or read ``bundle``), diagnose it and render its HTML report."""
+    ev = await evidence_for(client, run_id, bundle=bundle, include_trace=True)
+    diag = diagnose(ev, stuck_after=stuck_after)
+    html = render_run_report(ev, diag)
+    return HtmlReport(
+        run_id=diag.run_id,
+        verdict=diag.verdict,
+        headline=diag.headline,
+        bytes=len(html.encode()),
+        uri=REPORT_URI_TEMPLATE.format(run_id=diag.run_id),
+        route=f"/v1/runs/{diag.run_id}/report.html",
+        html=html,
+    )
 
 
 def render_fleet_report(triage: TriageReport, *, run_links: dict[str, str] | None = None) -> str:
