@@ -23,7 +23,7 @@ from letta_runs.cli import cli
 from letta_runs.composites import triage_runs
 from letta_runs.diagnosis import diagnose
 from letta_runs.diagnosis.triage import TriageReport
-from letta_runs.evidence import load_bundle
+from letta_runs.evidence import Evidence, load_bundle
 from letta_runs.report import (
     build_fleet_report,
     build_run_report,
@@ -337,3 +337,31 @@ def test_cli_triage_options_are_checked() -> None:
     assert _demo_cli("report", LOOP_RUN, "--triage")[0] == 2
     assert _demo_cli("report", "--triage", "--with-runs", "x")[0] == 2  # needs -o
     assert _demo_cli("report", LOOP_RUN, "--with-runs", "x")[0] == 2  # needs --triage
+
+
+def test_compactions_the_diagnosis_found_are_marked_on_the_token_chart() -> None:
+    ev = long_run(10, tool_output_chars=200)
+    data = ev.model_dump(mode="json", by_alias=True)
+    step5 = data["steps"][4]["id"]
+    at = next(i for i, m in enumerate(data["messages"]) if m.get("step_id") == step5)
+    data["messages"].insert(
+        at,
+        {
+            "id": "message-00000000-0000-4000-8000-00000000c0de",
+            "message_type": "summary_message",
+            "date": data["messages"][at]["date"],
+            "step_id": step5,
+            "summary": "The following is a summary of the previous 12 messages: …",
+            "compaction_stats": {"messages_count_before": 20, "messages_count_after": 8},
+        },
+    )
+    ev = Evidence.model_validate(data)
+    diag = diagnose(ev)
+    assert [c.step_index for c in diag.compactions] == [5]
+    report = build_run_report(ev, diag)
+    assert report.tokens is not None
+    (marker,) = report.tokens.compactions
+    assert marker.step == 5 and "12 messages hidden" in marker.label
+    assert marker.x == report.tokens.prompt.series[0].points[4][0]
+    html = render_run_report(ev, diag)
+    assert html.count('<line class="compaction"') == 1

@@ -30,7 +30,6 @@ from ..models import (
     AssistantMessage,
     Message,
     Step,
-    SummaryMessage,
     ToolCallMessage,
     ToolReturnMessage,
     UserMessage,
@@ -57,6 +56,7 @@ MESSAGE_CAP = 4_000
 MESSAGE_FLOOR = 160
 ARGS_EXCERPT = 160
 ERROR_EXCERPT = 240
+ERROR_TEXT = 1_200
 TABLE_ROWS = 150
 """Rows of a chart's data table; longer runs keep the rest in the transcript."""
 
@@ -81,6 +81,9 @@ class FindingRow(BaseModel):
     severity: str
     summary: str
     detail: str | None = None
+    error: str | None = None
+    """The error text the finding rests on (run content: shown as data)."""
+    error_source: str | None = None
     count: int = 1
     is_root: bool = False
     evidence: list[EvidenceRef] = Field(default_factory=list)
@@ -153,6 +156,8 @@ class RunReport(BaseModel):
     verdict: str
     headline: str
     long_headline: bool = False
+    unsettled: str | None = None
+    """Set when evidence that could change the verdict was missing: what was missing."""
     status: str | None = None
     stop_reason: str | None = None
     root_cause: FindingRow | None = None
@@ -422,20 +427,18 @@ def _step_rows(spans: list[StepSpan]) -> list[StepRow]:
     return rows
 
 
-def _compaction_steps(ev: Evidence, step_index: dict[str, int]) -> list[tuple[int, str]]:
-    """Steps where Letta summarised the context (``summary_message`` items)."""
+def _compaction_steps(diag: RunDiagnosis, steps: int) -> list[tuple[int, str]]:
+    """Where the diagnosis saw Letta compact the context: (step number, label) for the chart."""
     out: list[tuple[int, str]] = []
-    last = len(ev.steps)
-    for msg in ev.messages:
-        if isinstance(msg, SummaryMessage):
-            step = step_index.get(msg.step_id or "", last)
-            stats = msg.compaction_stats or {}
-            hidden = stats.get("messages_hidden") or stats.get("num_messages_hidden")
-            out.append((step, "compaction" + (f" ({hidden} messages hidden)" if hidden else "")))
+    for c in diag.compactions:
+        step = c.step_index or (1 if c.where.startswith("before") else max(steps, 1))
+        hidden = f", {c.hidden_messages} messages hidden" if c.hidden_messages is not None else ""
+        out.append((step, f"compaction ({c.where}{hidden})"))
     return out
 
 
 def _finding_rows(diag: RunDiagnosis, step_index: dict[str, int]) -> list[FindingRow]:
+    errors = {e.ref: e for e in diag.errors}
     rows = []
     for f in diag.findings:
         refs: list[EvidenceRef] = []
@@ -444,16 +447,19 @@ def _finding_rows(diag: RunDiagnosis, step_index: dict[str, int]) -> list[Findin
             refs.append(
                 EvidenceRef(kind="step", id=f.step_id, step=n, anchor=f"step-{n}" if n else None)
             )
-        if f.message_id:
-            refs.append(EvidenceRef(kind="message", id=f.message_id, anchor=f"m-{f.message_id}"))
+        for mid in dict.fromkeys([*([f.message_id] if f.message_id else []), *f.evidence_ids]):
+            refs.append(EvidenceRef(kind="message", id=mid, anchor=f"m-{mid}"))
         if f.tool_call_id:
             refs.append(EvidenceRef(kind="tool call", id=f.tool_call_id))
+        error = errors.get(f.error_ref or "")
         rows.append(
             FindingRow(
                 kind=f.kind,
                 severity=f.severity,
                 summary=f.summary,
                 detail=f.detail,
+                error=excerpt(error.text, ERROR_TEXT) if error else None,
+                error_source=error.source if error else None,
                 count=f.count,
                 is_root=diag.root_cause is not None and f == diag.root_cause,
                 evidence=refs,
@@ -837,7 +843,7 @@ def build_run_report(
         )
     )
 
-    compactions = _compaction_steps(ev, step_index)
+    compactions = _compaction_steps(diag, len(ev.steps))
     tokens = None
     token_rows: list[tuple[int, str, str]] = []
     counted = any(s.prompt_tokens or s.completion_tokens for s in ev.steps)
@@ -876,7 +882,7 @@ def build_run_report(
     transcript, transcript_note = _transcript(
         ev,
         facts,
-        {f.message_id for f in diag.findings if f.message_id},
+        {m for f in diag.findings for m in [f.message_id, *f.evidence_ids] if m},
         show_model=len(models) > 1,
     )
 
@@ -895,6 +901,10 @@ def build_run_report(
         verdict=diag.verdict,
         headline=diag.headline.removeprefix(f"{diag.verdict}: "),
         long_headline=len(diag.headline) > 110,
+        unsettled=None
+        if diag.settled
+        else "could not read "
+        + (", ".join(f"/{e}" for e in diag.missing_evidence) or "some evidence"),
         status=diag.status,
         stop_reason=diag.effective_stop_reason or diag.stop_reason,
         root_cause=root,
