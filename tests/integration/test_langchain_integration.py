@@ -74,6 +74,7 @@ def example(name: str) -> dict[str, Any]:
             "run_id_b": run_id("sync.loop_max_steps_3"),
         },
         "watch_run": {"run_id": run_id("stream_bg.background_stream"), "max_seconds": 20},
+        "run_report": {"run_id": run_id("sync.tool_error")},
     }
     return examples[name]
 
