@@ -178,3 +178,44 @@ def test_the_json_reference_names_every_field_and_finding_kind() -> None:
 def test_setup_never_asks_for_the_key_in_chat() -> None:
     assert "LETTA_API_KEY" in BODY
     assert "never paste" in BODY.lower()
+
+
+def stated_sizes() -> dict[str, tuple[int, int]]:
+    """SKILL.md's size table: the command of each row → (median, largest) characters."""
+    rows = re.findall(r"^\| [^|]+ \| `(letta-runs [^`]+)`[^|]* \| ([\d,]+) / ([\d,]+) \|$",
+                      SKILL_MD, flags=re.M)  # fmt: skip
+    return {cmd: (int(med.replace(",", "")), int(big.replace(",", ""))) for cmd, med, big in rows}
+
+
+def test_the_detail_level_sizes_skill_md_states_are_what_the_commands_print() -> None:
+    """The numbers an agent chooses a detail level by, re-measured on the recorded runs with
+    ``bench/bench_detail_sizes.py``'s own measurement (within 25 %: a small change of wording in
+    a report must not fail this, a new section must)."""
+    import asyncio
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_detail_sizes", REPO / "bench" / "bench_detail_sizes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    measured = {
+        (row["command"], row["format"]): row["median_chars"]
+        for row in bench.summarize(asyncio.run(bench.measure()))
+    }
+    stated = stated_sizes()
+    pairs = {
+        "letta-runs diagnose RUN_ID --detail summary --format markdown": ("diagnose --detail summary", "markdown"),
+        "letta-runs diagnose RUN_ID --detail summary --json": ("diagnose --detail summary", "json"),
+        "letta-runs diagnose RUN_ID --format markdown": ("diagnose --detail standard", "markdown"),
+        "letta-runs diagnose RUN_ID --json": ("diagnose --detail standard", "json"),
+        "letta-runs timeline RUN_ID --format markdown": ("timeline", "markdown"),
+    }  # fmt: skip
+    assert set(pairs) <= set(stated), "SKILL.md's size table lost a row"
+    for command, key in pairs.items():
+        median = stated[command][0]
+        assert abs(measured[key] - median) <= 0.25 * median, (command, measured[key], median)
+    # "Markdown is under half the size of JSON", at both levels.
+    for level in ("diagnose --detail summary", "diagnose --detail standard"):
+        assert measured[(level, "markdown")] < 0.5 * measured[(level, "json")], level
