@@ -167,10 +167,12 @@ class StreamCapture(BaseModel):
 
 
 class DeletedRun(BaseModel):
-    """What deleting a run returned."""
+    """What deleting a run returned: the client's answer (``confirmed_by`` and ``note`` when a
+    follow-up read settled it, the server's ``response`` otherwise)."""
+
+    model_config = ConfigDict(extra="allow")
 
     deleted: str = Field(description="The run id that was deleted.")
-    response: Any = Field(default=None, description="The server's answer, as it came.")
     note: str | None = Field(
         default=None,
         description="When the DELETE itself failed (a reset, a timeout, a 5xx) and a follow-up "
@@ -842,9 +844,8 @@ async def retrieve_run(client: AsyncRunsClient, run_id: RunId) -> Run:
 async def delete_run(client: AsyncRunsClient, run_id: RunId) -> DeletedRun:
     """Delete a run permanently. Destructive: only call it when the user asked to delete this
     exact run."""
-    result = await client.runs.delete(run_id)
-    note = result.get("note") if isinstance(result, dict) else None
-    return DeletedRun(deleted=run_id, response=to_jsonable(result), note=note)
+    answer = to_jsonable(await client.runs.delete(run_id))
+    return DeletedRun.model_validate({**answer, "deleted": run_id})
 
 
 @operation(

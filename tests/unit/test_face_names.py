@@ -223,3 +223,32 @@ def test_cli_next_steps_keep_the_base_url_but_never_the_key() -> None:
     assert result.exit_code == 0, result.output
     assert "… more: letta-runs --demo runs list --limit 2 --before run-" in result.stdout
     assert key not in result.stdout + result.stderr
+
+
+def _parse(argv: list[str]) -> None:
+    """Parse ``argv`` as ``letta-runs`` would, down to the command, without running it."""
+    import click
+
+    ctx = cli.make_context("letta-runs", list(argv))
+    command: click.Command = cli
+    args = [*ctx.protected_args, *ctx.args]
+    while isinstance(command, click.Group) and args:
+        name, sub, args = command.resolve_command(ctx, args)
+        assert sub is not None and name is not None
+        ctx = sub.make_context(name, list(args), parent=ctx)
+        command, args = sub, [*ctx.protected_args, *ctx.args]
+    assert args == [], argv
+
+
+@pytest.mark.filterwarnings("ignore:'protected_args' is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_command_line_a_next_step_spells_parses(name: str) -> None:
+    import shlex
+
+    args = dict(EXAMPLES[name])
+    if name in ("list_runs", "triage_runs"):
+        args["statuses"] = ["failed", "cancelled"]
+    if name in ("diagnose_run", "watch_run"):
+        args["stuck_after_seconds"] = 90.0
+    spelled = render_next_step(NextStep(operation=name, args=args), "cli", cli_options=["--demo"])
+    _parse(shlex.split(spelled)[1:])
