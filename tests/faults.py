@@ -116,20 +116,20 @@ Step = bytes | str | Pause | Silence | Fail
 class ScriptStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A response body played from a script of chunks, pauses, silences and failures.
 
-    A ``Silence`` emulates the socket: it waits for the request's current read timeout (the
-    value httpcore would use for this read) and then raises ``ReadTimeout``; an async reader with
-    its own wall-clock timer gives up before that.
+    A ``Silence`` emulates the socket: it waits for the request's read timeout as it was when
+    the body started (httpcore takes it once per response body) and then raises
+    ``ReadTimeout``; an async reader with its own wall-clock timer gives up before that.
     """
 
     def __init__(self, steps: Iterable[Step], request: httpx.Request, *, max_wait: float = 5.0):
         self._steps = steps
         self._request = request
-        self._max_wait = max_wait
+        timeouts = request.extensions.get("timeout") or {}
+        read = timeouts.get("read") if isinstance(timeouts, dict) else None
+        self._timeout = min(float(read), max_wait) if read else max_wait
 
     def _read_timeout(self) -> float:
-        timeouts = self._request.extensions.get("timeout") or {}
-        read = timeouts.get("read") if isinstance(timeouts, dict) else None
-        return min(float(read), self._max_wait) if read else self._max_wait
+        return self._timeout
 
     def __iter__(self) -> Iterator[bytes]:
         for step in self._steps:
@@ -256,16 +256,30 @@ def sse(rewrite: Callable[[list[str]], list[Step]], *, content_type: str | None 
         response = upstream(request)
         if response.status_code != 200:
             return response
-        try:
-            text = response.read().decode()
-        except httpx.ReadTimeout:
-            text = ""  # a recording that never ended: the rewrite sees what it had
+        text = _read_events(response)
         headers = {"content-type": content_type} if content_type else SSE_HEADERS
         return httpx.Response(
             200, headers=headers, stream=ScriptStream(rewrite(sse_events(text)), request)
         )
 
     return fault
+
+
+def _read_events(response: httpx.Response) -> str:
+    """The upstream's stream up to its end (``[DONE]``, an error event, or the body's end): a
+    real server may keep a finished stream open, so reading stops at its last event."""
+    text = ""
+    try:
+        for chunk in response.iter_text():
+            text += chunk
+            error_at = text.find("event: error")
+            if "data: [DONE]" in text or (error_at >= 0 and "\n\n" in text[error_at:]):
+                break
+    except httpx.ReadTimeout:
+        pass  # a recording that never ended: the rewrite sees what came
+    finally:
+        response.close()
+    return text
 
 
 def endless(step: Step, *, every: float = 0.01) -> Fault:

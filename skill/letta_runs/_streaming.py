@@ -10,8 +10,9 @@ The server's stream has traps a plain SSE reader falls into (all observed on Let
 
 So the reader keeps its own idle timeout and resumes from the last ``seq_id`` after a drop. A
 keep-alive ping never ends a stream: it may make the reader ask whether the run is already
-terminal (at most every few seconds), and a terminal run's stream is then *drained* — read on
-until nothing but pings or silence has come for a short grace (stored events replay at once).
+terminal (at most every few seconds), and a terminal run's stream is then *drained* — resumed
+from the last ``seq_id`` and read on until nothing but pings or silence has come for a short
+grace (a finished run's stored events replay at once).
 A connection silent past the idle timeout is reconnected from the last ``seq_id`` (twice at
 most) before the reader gives up. A ``200`` that is not ``text/event-stream`` (an HTML proxy
 page, JSON) is an ``APIResponseError`` at once, never retried. Lines and events are bounded in
@@ -81,6 +82,10 @@ _STREAM_DROPS: tuple[type[Exception], ...] = (
 
 _IDLE = "_idle"
 """Internal outcome of a connection that went silent: check the run, maybe reconnect."""
+_DRAIN = "_drain"
+"""Internal outcome once a ping showed the run finished: reconnect from the last ``seq_id``
+with the short drain grace as the read timeout. (The HTTP stack fixes a body's read timeout
+when the body starts, so an open connection cannot be given a shorter one.)"""
 
 
 def check_event_stream(response: httpx.Response, *, path: str) -> None:
@@ -424,14 +429,6 @@ class StreamState:
         return True
 
 
-def _set_read_timeout(response: httpx.Response, seconds: float) -> None:
-    # httpcore reads the timeout from the request extensions at every read, so this bounds the
-    # next read of an open body (best effort: a custom transport may ignore it).
-    timeouts = response.request.extensions.get("timeout")
-    if isinstance(timeouts, dict):
-        timeouts["read"] = seconds
-
-
 def _accepted(state: StreamState, decoder: SSEDecoder, lines: list[str]) -> Iterator[StreamEvent]:
     """The events these lines complete that the caller should see."""
     for line in lines:
@@ -540,6 +537,8 @@ class RunStream:
         try:
             while state.end_reason is None:
                 reason = yield from self._one_connection()
+                if reason == _DRAIN:
+                    continue  # reconnect at once; the run is finished, so only once
                 if reason == _IDLE:
                     # Silent past the idle timeout: a hung connection, or a run with nothing
                     # to say. A finished run is drained once more; a live one is reconnected.
@@ -561,7 +560,8 @@ class RunStream:
                 self._response = None
 
     def _one_connection(self) -> Generator[StreamEvent, None, str | None]:
-        """Yield events of one connection; return an end reason, ``_IDLE``, or None to resume."""
+        """Yield events of one connection; return an end reason, ``_IDLE``, ``_DRAIN``, or
+        None to resume."""
         state = self._state
         state.new_connection()
         try:
@@ -583,7 +583,6 @@ class RunStream:
                     return "max_seconds"
                 if state.drained():
                     return "terminal"
-                _set_read_timeout(response, state.read_timeout())
                 try:
                     chunk = next(chunks)
                 except StopIteration:
@@ -592,8 +591,8 @@ class RunStream:
                     yield event
                     if state.end_reason is not None:
                         return state.end_reason
-                    if state.wants_terminal_check(event):
-                        self._terminal()
+                    if state.wants_terminal_check(event) and self._terminal():
+                        return _DRAIN
             yield from _tail(state, decoder, splitter)
             return state.on_eof()
         except httpx.TimeoutException:
@@ -677,6 +676,8 @@ class AsyncRunStream:
                 async for event in self._one_connection(outcome):
                     yield event
                 reason = outcome[0] if outcome else None
+                if reason == _DRAIN:
+                    continue
                 if reason == _IDLE:
                     if not await self._terminal() and not state.idle_reconnect():
                         state.end_reason = "idle_timeout"
@@ -729,7 +730,6 @@ class AsyncRunStream:
                     outcome.append("terminal")
                     return
                 timeout = state.read_timeout()
-                _set_read_timeout(response, timeout)
                 try:
                     chunk = await asyncio.wait_for(anext(chunks), timeout=timeout)
                 except StopAsyncIteration:
@@ -739,8 +739,9 @@ class AsyncRunStream:
                     if state.end_reason is not None:
                         outcome.append(state.end_reason)
                         return
-                    if state.wants_terminal_check(event):
-                        await self._terminal()
+                    if state.wants_terminal_check(event) and await self._terminal():
+                        outcome.append(_DRAIN)
+                        return
             for event in _tail(state, decoder, splitter):
                 yield event
             outcome.append(state.on_eof())

@@ -133,7 +133,8 @@ async def test_async_demo() -> None:
         run = await client.runs.retrieve(ASYNC_RUN)
         assert run.status == "failed"
         stream = client.runs.stream(ASYNC_RUN)
-        # Both recorded keep-alives come through (a ping never ends a stream); the run is
-        # finished, so the reader ends once nothing else follows.
-        assert [e.kind async for e in stream] == ["ping", "ping"]
+        # Only keep-alives come (a ping never ends a stream by itself): the run is finished,
+        # so the reader drains what is left and ends once nothing else follows.
+        kinds = [e.kind async for e in stream]
+        assert kinds and set(kinds) == {"ping"}
         assert stream.end_reason == "terminal"

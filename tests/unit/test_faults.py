@@ -424,19 +424,23 @@ def _stream_rows() -> list[Row]:
             sent={("POST", STREAM_PATH): 1},
         ),
         Row(
+            # The ping makes the reader ask whether the run finished (it has): it resumes from
+            # the last seq_id to drain the rest, and every event arrives.
             "stream-keepalive-ping-after-first-event",
             stream,
             [Rule("POST", STREAM_PATH, [sse(lambda ev: [ev[0], PING, *ev[1:]])])],
             0,
-            says=["reason=done", "events=13"],
-            sent={("POST", STREAM_PATH): 1},
+            says=["reason=done", "events=13", "last_seq_id=9"],
+            sent={("POST", STREAM_PATH): 2, ("GET", BG_PATH): 1},
+            check=_resumed_after(1),
         ),
         Row(
             "stream-keepalive-ping-after-every-event",
             stream,
-            [Rule("POST", STREAM_PATH, [sse(lambda ev: [x for e in ev for x in (e, PING)])])],
+            [Rule("POST", STREAM_PATH, [sse(lambda ev: [x for e in ev for x in (e, PING)])] * 2)],
             0,
             says=["reason=done", "events=23"],  # 12 events + the 11 pings before [DONE]
+            sent={("POST", STREAM_PATH): 2, ("GET", BG_PATH): 1},
         ),
         Row(
             "stream-html-200",
@@ -485,10 +489,10 @@ def _stream_rows() -> list[Row]:
         Row(
             "stream-endless-pings-on-a-finished-run",
             stream,
-            [Rule("POST", STREAM_PATH, [endless(PING)])],
+            [Rule("POST", STREAM_PATH, [endless(PING)] * 2)],
             0,
             says=["reason=terminal"],
-            sent={("POST", STREAM_PATH): 1, ("GET", BG_PATH): 1},
+            sent={("POST", STREAM_PATH): 2, ("GET", BG_PATH): 1},
         ),
         Row(
             "stream-silent-mid-way-reconnects",

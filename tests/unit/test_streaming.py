@@ -192,7 +192,8 @@ def test_keepalive_pings_on_terminal_run_end_as_terminal() -> None:
         return httpx.Response(200, headers=SSE, stream=DroppingStream(chunks_of(sse), None))
 
     stream = make(handler).runs.stream(ASYNC_RUN)
-    assert [e.kind for e in stream] == ["ping", "ping"]  # a ping never ends a stream by itself
+    kinds = [e.kind for e in stream]  # a ping never ends a stream by itself: it is drained
+    assert kinds and set(kinds) == {"ping"}
     assert stream.end_reason == "terminal" and gets == [1]
     stream = make(handler).runs.stream(ASYNC_RUN, stop_when_terminal=False, max_reconnects=0)
     with pytest.raises(APIConnectionError):

@@ -20,7 +20,7 @@ import click
 from .._constants import DEMO_BASE_URL, ENV_API_KEY, ENV_BASE_URL, ENV_PROJECT
 from .._exceptions import InvalidArgumentError, LettaRunsError
 from .._secrets import redact, register_secret
-from .._validation import check_seconds
+from .._validation import check_output_path, check_seconds
 
 if TYPE_CHECKING:
     from .._client import AsyncRunsClient, RunsClient
@@ -207,6 +207,10 @@ def _seconds(value: Any) -> float:
 
 SECONDS = CoreValue("seconds", _seconds)
 """A finite, positive number of seconds (``nan``, ``inf``, ``0`` are usage errors)."""
+
+OUTPUT_FILE = CoreValue("file", lambda value: str(check_output_path(value)))
+"""A file that can be written (its folder exists and is writable; not a folder), checked before
+any request so a long read does not end in a failed write."""
 
 
 def _set(attr: str) -> Callable[[click.Context, click.Parameter, Any], None]:

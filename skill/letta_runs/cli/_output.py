@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 
 import click
 
+from .._exceptions import InvalidArgumentError
 from ..output import dump_json
-from ._app import state_of
+from ._app import OUTPUT_FILE, state_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +63,13 @@ class Output:
         if not text.endswith("\n"):
             text += "\n"
         if self.path:
-            Path(self.path).write_text(text, encoding="utf-8")
+            try:
+                Path(self.path).write_text(text, encoding="utf-8")
+            except OSError as exc:  # checked up front; a full disk or a race can still fail
+                raise InvalidArgumentError(
+                    f"cannot write {self.path}: {exc.strerror or exc}",
+                    hint="write somewhere else (--output FILE), or to stdout",
+                ) from None
             label = f"{what} " if what else ""
             click.echo(f"wrote {label}({self.mode}) to {self.path}", err=True)
             return
@@ -97,7 +104,7 @@ def output_options(human: str = "table") -> Callable[[F], F]:
             "--output",
             "-o",
             "output",
-            type=click.Path(dir_okay=False, writable=True),
+            type=OUTPUT_FILE,
             help="Write the full result to FILE (JSON unless --format says otherwise).",
         )(wrapped)
         wrapped = click.option(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._exceptions import InvalidArgumentError
-from ._app import global_options, state_of
+from ._app import OUTPUT_FILE, global_options, state_of
 from .reports import BUNDLE, DURATION
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def _write(
     "--output",
     "-o",
     "output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OUTPUT_FILE,
     help="Write the HTML to FILE (default: stdout).",
 )
 @click.option(

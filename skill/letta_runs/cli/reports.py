@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..durations import parse_duration
-from ._app import CLIState, CoreValue, global_options, state_of
+from ._app import OUTPUT_FILE, CLIState, CoreValue, global_options, state_of
 from ._output import Output, output_options
 from .runs import _event_line
 
@@ -302,7 +302,7 @@ def watch(
     "--output",
     "-o",
     "output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OUTPUT_FILE,
     help="Write the bundle to FILE (default: stdout).",
 )
 @click.option("--no-trace", is_flag=True, help="Skip /trace.")
@@ -347,7 +347,7 @@ def prompt() -> None:
     "--output",
     "-o",
     "output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OUTPUT_FILE,
     help="Write the prompt to FILE.",
 )
 @click.option("--json", "json_flag", is_flag=True, help='Print {"prompt": …} as JSON.')
