@@ -116,15 +116,22 @@ class OperationCommand(click.Command):
     """A command whose options are its operation's arguments, built on first use."""
 
     def __init__(self, spec: RunsCommand) -> None:
-        super().__init__(spec.name, help=spec.help, callback=self._run)
         self.spec = spec
-        self._built = False
+        self._params: list[click.Parameter] | None = None
+        super().__init__(spec.name, help=spec.help, callback=self._run)
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        if not self._built:
-            self._built = True
-            self.params[:0] = _parameters(self.spec)
-        return super().get_params(ctx)
+    @property
+    def params(self) -> list[click.Parameter]:
+        """The parameters, built from the operation the first time anything asks for them."""
+        if self._params is None:
+            self._params = _parameters(self.spec)
+        return self._params
+
+    @params.setter
+    def params(self, value: list[click.Parameter]) -> None:
+        # click's constructor sets an empty list; the operation's arguments come on first use.
+        if value:
+            self._params = list(value)
 
     def _run(self, **values: Any) -> None:
         spec = self.spec
