@@ -206,7 +206,7 @@ def settled_diagnosis(ev: Evidence, *, now: datetime | None = None) -> RunDiagno
     error types) rests on its steps, so it is always read per run.
     """
     diag = diagnose(ev, now=now)
-    return diag if diag.verdict == "ok" and bool(getattr(diag, "settled", False)) else None
+    return diag if diag.verdict == "ok" and diag.settled else None
 
 
 def _triage_report(

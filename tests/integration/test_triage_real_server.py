@@ -65,6 +65,8 @@ def test_every_run_gets_the_verdict_its_own_diagnosis_gives(seeded: SeededRuns) 
     now = datetime.now(UTC)
     from_window, stats = asyncio.run(_verdicts(seeded.base_url, now))
     assert len(from_window) == stats.window.listed >= seeded.total_runs
+    # Most runs are healthy and end with end_turn: the bulk lists settle them without a request.
+    assert stats.bulk_settled >= len(from_window) // 2
     one_by_one = asyncio.run(_per_run(seeded.base_url, sorted(from_window), now))
     assert from_window == one_by_one
     assert Counter(v[0] for v in from_window.values()) == Counter(v[0] for v in one_by_one.values())
@@ -84,3 +86,5 @@ def test_the_bulk_report_is_the_per_run_report(seeded: SeededRuns) -> None:
     assert bulk.reads is not None and per_run.reads is not None
     assert bulk.reads.steps_bulk is False  # Letta 0.16.8
     assert bulk.reads.requests < per_run.reads.requests
+    assert bulk.reads.from_bulk >= bulk.scanned // 2
+    assert bulk.reads.requests <= 0.3 * bulk.scanned  # the target with /v1/steps/ broken
