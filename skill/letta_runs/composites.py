@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,12 +36,23 @@ from .diagnosis.triage import (
 )
 from .durations import format_duration
 from .evidence import Evidence, evidence_for, gather_evidence
-from .fleet import DEFAULT_CONCURRENCY, ScanStats, WindowRead, read_window, scan_window
+from .fleet import (
+    DEFAULT_CONCURRENCY,
+    MESSAGES_PAGE,
+    RUNS_PAGE,
+    ScanStats,
+    WindowRead,
+    read_window,
+    scan_window,
+)
 from .models import Run, StreamEvent
 from .operations import NextStep, render_next_step
 
 if TYPE_CHECKING:
     from ._client import AsyncRunsClient
+
+ACTIVITY_PAGES = 2
+"""Newest bulk message pages read to find active runs' last activity (``find_stuck_runs``)."""
 
 __all__ = [
     "compare_runs_by_id",
@@ -50,6 +61,7 @@ __all__ = [
     "diagnose_run_sync",
     "export_run",
     "export_run_sync",
+    "export_window",
     "find_stuck_runs",
     "find_stuck_runs_sync",
     "run_timeline",
@@ -100,6 +112,53 @@ async def export_run(
         client, run_id, include_trace=include_trace, include_stream=include_stream
     )
     return ev.to_bundle()
+
+
+async def export_window(
+    client: AsyncRunsClient,
+    *,
+    since: timedelta | None,
+    agent_id: str | None = None,
+    statuses: Sequence[str] | None = None,
+    limit: int | None = None,
+    include_usage: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    stats: ScanStats | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """A ``letta-runs.bundle/1`` dict for every run created in the last ``since`` (every run when
+    ``None``), in completion order, read like ``triage_runs`` reads a window: runs and messages
+    from the bulk lists, steps from ``/v1/steps/`` where it works and per run where it does not.
+
+    ``/usage`` and ``/metrics`` are read per run only with ``include_usage`` (a bundle without
+    them says ``not_fetched``); ``/trace`` and the stream are never read here (``export_run``
+    reads one run whole). ``stats`` counts the runs, requests and failed reads (a run that could
+    not be read at all yields nothing and counts in ``stats.failed_runs``).
+    """
+    now = now or datetime.now(UTC)
+    cutoff = now - since if since is not None else None
+    wanted = list(statuses) if statuses else None
+    stats = stats or ScanStats(
+        window=WindowRead(since=cutoff, agent_id=agent_id, statuses=wanted, limit=limit)
+    )
+    async for res in scan_window(
+        client,
+        since=cutoff,
+        settle=lambda ev: None if "steps" in ev.endpoint_errors else ev.to_bundle(),
+        finish=lambda ev: ev.to_bundle(),
+        agent_id=agent_id,
+        statuses=wanted,
+        limit=limit,
+        include_usage=include_usage,
+        include_metrics=include_usage,
+        concurrency=concurrency,
+        stats=stats,
+        progress=progress,
+        what="export",
+    ):
+        if res.result is not None:
+            yield res.result
 
 
 async def compare_runs_by_id(
@@ -299,18 +358,66 @@ async def find_stuck_runs(
     now: datetime | None = None,
 ) -> StuckReport:
     """Active runs older than ``older_than`` seconds, and runs whose stop reason and status
-    disagree (a stop reason set while the status is still created/running)."""
+    disagree (a stop reason set while the status is still created/running).
+
+    Every active run is read (the runs list with ``active=true``, 1,000 a page; the server's
+    ``/v1/runs/active`` stops at 100), and each one's last message is looked up in the newest
+    pages of the bulk messages list (``last_message_at``, ``idle_seconds``): a run that wrote
+    nothing for long is dead, one that wrote a second ago is still working. Runs without a
+    message in those pages are said to be idle since at least their oldest date
+    (``activity_read_since``).
+    """
     now = now or datetime.now(UTC)
-    active = await client.runs.list_active(agent_id=agent_id)
+    page = await client.runs.list(agent_id=agent_id, active=True, limit=RUNS_PAGE)
+    active = [run async for run in page if not run.is_terminal]
     report = StuckReport(older_than_seconds=older_than, checked=len(active))
+    wanted = {run.id for run in active}
+    last_seen: dict[str, datetime] = {}
+    if wanted:
+        report.activity_read_since = await _last_messages(client, agent_id, wanted, last_seen)
     for run in active:
         found = stuck_reason(run, older_than=older_than, now=now)
         if found is None:
             report.active_young += 1
-        else:
-            report.stuck.append(found)
+            continue
+        seen = last_seen.get(run.id)
+        found.last_message_at = seen
+        if seen is not None:
+            found.idle_seconds = round((now - seen).total_seconds(), 1)
+        report.stuck.append(found)
     report.stuck.sort(key=lambda s: -(s.age_seconds or 0.0))
     return report
+
+
+async def _last_messages(
+    client: AsyncRunsClient, agent_id: str | None, wanted: set[str], found: dict[str, datetime]
+) -> datetime | None:
+    """The newest message date of each run in ``wanted`` among the newest bulk pages; returns
+    the oldest date those pages reached (``None``: the whole list was read)."""
+    try:
+        if agent_id is not None:
+            page = await client.agents.messages.list(agent_id, limit=MESSAGES_PAGE)
+        else:
+            page = await client.messages.list(limit=MESSAGES_PAGE)
+    except LettaRunsError:
+        return None
+    oldest: datetime | None = None
+    for pages_read in range(1, ACTIVITY_PAGES + 1):
+        for message in reversed(page.items):
+            if message.date is not None:
+                oldest = message.date if oldest is None or message.date < oldest else oldest
+                if message.run_id in wanted and message.run_id not in found:
+                    found[message.run_id] = message.date
+        if found.keys() >= wanted or pages_read == ACTIVITY_PAGES:
+            break
+        try:
+            nxt = await page.next_page()
+        except LettaRunsError:
+            break
+        if nxt is None or not nxt.items:
+            return None
+        page = nxt
+    return oldest
 
 
 async def watch_run(

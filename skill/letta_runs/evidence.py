@@ -464,7 +464,7 @@ async def _given(value: T) -> T:
 
 async def _not_fetched(endpoint: str, errors: dict[str, EndpointError]) -> None:
     errors[endpoint] = EndpointError(
-        endpoint=endpoint, kind="not_fetched", message="not read: not needed for this report"
+        endpoint=endpoint, kind="not_fetched", message="not read (not asked for)"
     )
 
 

@@ -597,6 +597,7 @@ async def scan_window(
     )
     stats.started = time.monotonic()
     source = f"api:{client.base_url}"
+    per_run_extras = include_usage or include_metrics
     sem = asyncio.Semaphore(max(1, concurrency))
     pending: set[asyncio.Task[ScanResult[R]]] = set()
     last_line = stats.started
@@ -647,15 +648,19 @@ async def scan_window(
             reason = item.per_run_reason
             if item.messages is not None and not item.active:
                 ev = bulk_evidence(item, source=source)
-                result = settle(ev)
-                if result is None and item.steps is not None:
+                result = settle(ev) if not per_run_extras else None
+                if result is None and item.steps is not None and not per_run_extras:
                     result = finish(ev)  # messages and steps: nothing left to read per run
                 if result is not None:
                     stats.bulk_settled += 1
                     yield ScanResult(item.run, result, "bulk", evidence=ev)
                     tick()
                     continue
-                reason = "its verdict needs its steps"
+                reason = (
+                    "its /usage and /metrics are asked for"
+                    if per_run_extras
+                    else "its verdict needs its steps"
+                )
             task = asyncio.create_task(per_run(item, reason or "read per run"))
             pending.add(task)
             while len(pending) >= 2 * max(1, concurrency):

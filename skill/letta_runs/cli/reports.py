@@ -297,37 +297,131 @@ def watch(
 
 
 @click.command("export")
-@click.argument("run_id")
+@click.argument("run_id", required=False)
 @click.option(
     "--output",
     "-o",
     "output",
-    type=OUTPUT_FILE,
-    help="Write the bundle to FILE (default: stdout).",
+    help="One run: write the bundle to FILE. A window: write one bundle per run into the folder "
+    "DIR (created). Default: stdout (a window: one bundle per line).",
 )
-@click.option("--no-trace", is_flag=True, help="Skip /trace.")
-@click.option("--no-stream", is_flag=True, help="Skip replaying the stream.")
+@click.option(
+    "--since",
+    type=WINDOW,
+    help="Export every run of this window instead of one run (30m, 24h, 7d, or 'all').",
+)
+@click.option("--agent-id", help="With --since: only runs of this agent.")
+@click.option("--status", "statuses", multiple=True, help="With --since: only runs in this status.")
+@click.option("--limit", type=click.IntRange(min=1), help="With --since: at most N runs.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=64),
+    default=8,
+    show_default=True,
+    help="With --since: runs read on their own at the same time.",
+)
+@click.option(
+    "--with-usage",
+    is_flag=True,
+    help="With --since: also read each run's /usage and /metrics (two requests per run).",
+)
+@click.option("--no-trace", is_flag=True, help="Skip /trace (one run).")
+@click.option("--no-stream", is_flag=True, help="Skip replaying the stream (one run).")
 @click.option("--json", "json_flag", is_flag=True, help="Errors as JSON (the bundle is JSON).")
 @global_options
 def export(
-    run_id: str, output: str | None, no_trace: bool, no_stream: bool, json_flag: bool
+    run_id: str | None,
+    output: str | None,
+    since: float | None,
+    agent_id: str | None,
+    statuses: tuple[str, ...],
+    limit: int | None,
+    concurrency: int,
+    with_usage: bool,
+    no_trace: bool,
+    no_stream: bool,
+    json_flag: bool,
 ) -> None:
     """Save everything about a run (run, steps, messages, usage, metrics, trace, stream) as
     one JSON bundle; `diagnose RUN_ID --bundle FILE` reads it offline.
 
+    With --since instead of a run id, every run of the window is exported (run, steps,
+    messages; --with-usage adds /usage and /metrics), read with the bulk lists like `triage`:
+    one bundle per line on stdout, or one file per run in the folder given by -o. Progress
+    goes to stderr; exit 8 when some reads failed (the bundles say which).
+
     \b
     Example:
       letta-runs --demo export run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011 --output loop.json
+      letta-runs --demo export --since all -o bundles/
     """
-    if json_flag:
-        state_of(click.get_current_context()).json_errors = True
-    from ..composites import export_run
-
     state = state_of(click.get_current_context())
-    bundle = state.blocking(
-        lambda c: export_run(c, run_id, include_trace=not no_trace, include_stream=not no_stream)
-    )
-    Output(True, "json", output, "json").emit(bundle, what=f"bundle of {run_id}")
+    if json_flag:
+        state.json_errors = True
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source("since")
+    window_given = source not in (None, ParameterSource.DEFAULT)
+    if run_id is None and not window_given:
+        raise click.UsageError("give a RUN_ID, or --since WINDOW to export every run of a window")
+    if run_id is not None and window_given:
+        raise click.UsageError("give a RUN_ID or --since, not both")
+    if run_id is not None:
+        from .._validation import check_output_path
+        from ..composites import export_run
+
+        if output is not None:
+            check_output_path(output)
+        bundle = state.blocking(
+            lambda c: export_run(
+                c, run_id, include_trace=not no_trace, include_stream=not no_stream
+            )
+        )
+        Output(True, "json", output, "json").emit(bundle, what=f"bundle of {run_id}")
+        return
+    from datetime import timedelta
+
+    from ..composites import export_window
+    from ..fleet import ScanStats, WindowRead
+
+    stats = ScanStats(window=WindowRead(since=None, agent_id=agent_id, statuses=None, limit=limit))
+    folder = Path(output) if output else None
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot create the folder {output!r}: {exc}") from exc
+
+    async def run(client: Any) -> int:
+        from ..output import dump_json
+
+        written = 0
+        async for bundle in export_window(
+            client,
+            since=timedelta(seconds=since) if since is not None else None,
+            agent_id=agent_id,
+            statuses=list(statuses) or None,
+            limit=limit,
+            include_usage=with_usage,
+            concurrency=concurrency,
+            stats=stats,
+            progress=_progress,
+        ):
+            text = dump_json(bundle, indent=None) if folder is None else dump_json(bundle)
+            if folder is None:
+                click.echo(text.rstrip("\n"))
+            else:
+                (folder / f"{bundle['run']['id']}.json").write_text(text, encoding="utf-8")
+            written += 1
+        return written
+
+    written = state.blocking(run)
+    where = f" to {folder}" if folder is not None else ""
+    click.echo(f"export: wrote {written} bundles{where}", err=True)
+    failed = dict(stats.failed_reads)
+    if stats.window.errors:
+        failed["bulk lists"] = len(stats.window.errors)
+    _raise_if_partial("export", sum(failed.values()), failed)
 
 
 @click.group("prompt")

@@ -228,15 +228,23 @@ class StuckRun(BaseModel):
     next_step: str
     """The CLI rendering of ``next_action``."""
     next_action: NextStep | None = None
+    last_message_at: datetime | None = None
+    """When the run last wrote a message (``None``: nothing in the messages read)."""
+    idle_seconds: float | None = None
+    """Seconds since ``last_message_at``."""
 
 
 class StuckReport(BaseModel):
     schema_version: int = 1
     older_than_seconds: float
     checked: int = 0
+    """Active runs (created/running) looked at, every one of them."""
     stuck: list[StuckRun] = Field(default_factory=list)
     active_young: int = 0
     """Active runs younger than the threshold (probably just working)."""
+    activity_read_since: datetime | None = None
+    """Messages newer than this were read for ``last_message_at`` (``None``: all of them); a
+    stuck run without a ``last_message_at`` wrote nothing since then."""
 
 
 def stuck_reason(run: Run, *, older_than: float, now: datetime | None = None) -> StuckRun | None:
