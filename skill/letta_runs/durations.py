@@ -17,6 +17,13 @@ from ._validation import MAX_DURATION_SECONDS
 __all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_WORDS = (
+    (120, "s", 1, 0),
+    (7200, "min", 60, 0),
+    (172800, "h", 3600, 1),
+    (float("inf"), "d", 86400, 1),
+)
+"""(below this many seconds, the unit, its size in seconds, decimals) for prose."""
 _PATTERN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", re.IGNORECASE)
 
 
@@ -44,9 +51,17 @@ def parse_duration(text: str | float | int) -> float:
     return seconds
 
 
-def format_duration(seconds: float, *, precise: bool = False) -> str:
-    """A short human form: ``45s``, ``12m``, ``1h30m``, ``3d2h`` (``precise``: ``4.27s`` under a
-    minute)."""
+def format_duration(seconds: float, *, precise: bool = False, words: bool = False) -> str:
+    """A short human form: ``45s``, ``12m``, ``1h30m``, ``3d2h``; ``precise``: ``4.27s`` under a
+    minute; ``words``, for prose: ``42 s``, ``17 min``, ``5.2 h``, ``3.1 d``.
+
+    >>> format_duration(5400, words=True)
+    '90 min'
+    """
+    if words:
+        for limit, unit, size, digits in _WORDS:
+            if seconds < limit:
+                return f"{seconds / size:.{digits}f} {unit}"
     if precise and seconds < 59.995:
         return f"{seconds:.2f}s"
     total = round(seconds)

@@ -23,6 +23,7 @@ from .diagnosis.engine import RunDiagnosis
 from .diagnosis.findings import clean_text, excerpt
 from .diagnosis.timeline import RunTimeline, build_timeline
 from .diagnosis.triage import StuckReport, TriageReport
+from .durations import format_duration
 from .evidence import Evidence
 from .models import AssistantMessage, ToolReturnMessage, UserMessage
 
@@ -124,13 +125,7 @@ def environment() -> jinja2.Environment:
 
 def _age(seconds: float) -> str:
     """``42 s``, ``17 min``, ``5.2 h``, ``3.1 d``."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return format_duration(seconds, words=True)
 
 
 def render(template_name: str, **ctx: Any) -> str:

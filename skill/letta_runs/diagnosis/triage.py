@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from ..durations import format_duration
 from ..models import Run
 from ..operations import NextStep, render_next_step
 from .engine import RunDiagnosis
@@ -256,7 +257,7 @@ def stuck_reason(run: Run, *, older_than: float, now: datetime | None = None) ->
     if run.stop_reason:
         reason = f"stop_reason {run.stop_reason!r} is set but status is still {run.status!r}"
     elif age is not None and age > older_than:
-        reason = f"still {run.status!r} after {age / 60:.0f} min"
+        reason = f"still {run.status!r} after {format_duration(age, words=True)}"
         if run.status == "created" and run.run_type in (
             "send_message",
             "send_conversation_message",

@@ -31,6 +31,7 @@ Root cause: ``None`` for ``ok``, ``running`` and ``unknown``; the ``approval_pen
 
 from __future__ import annotations
 
+from ..durations import format_duration
 from ..models import Message
 from .facts import RunFacts
 from .findings import Finding, excerpt
@@ -64,13 +65,7 @@ ROOT_CAUSE_PRIORITY: tuple[str, ...] = (
 
 
 def fmt_age(age: float | None) -> str:
-    if age is None:
-        return "an unknown time"
-    if age < 120:
-        return f"{age:.0f} s"
-    if age < 7200:
-        return f"{age / 60:.0f} min"
-    return f"{age / 3600:.1f} h"
+    return "an unknown time" if age is None else format_duration(age, words=True)
 
 
 def _late_work(late: list[Message]) -> str:
