@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 from letta_runs import AsyncRunsClient
-from letta_runs.composites import diagnose_run, settled_diagnosis, triage_runs
+from letta_runs.composites import (
+    diagnose_run,
+    export_run,
+    export_window,
+    find_stuck_runs,
+    settled_diagnosis,
+    triage_runs,
+)
 from letta_runs.diagnosis.engine import diagnose
 from letta_runs.diagnosis.triage import TriageReport
-from letta_runs.fleet import ScanStats, WindowRead, scan_window
+from letta_runs.fleet import ScanStats, WindowRead, read_window, scan_window
 from triage_counts import triage_counts
 
 from tests.letta_server import SeededRuns
@@ -88,3 +95,71 @@ def test_the_bulk_report_is_the_per_run_report(seeded: SeededRuns) -> None:
     assert bulk.reads.requests < per_run.reads.requests
     assert bulk.reads.from_bulk >= bulk.scanned // 2
     assert bulk.reads.requests <= 0.3 * bulk.scanned  # the issue's target with /v1/steps/ broken
+
+
+def test_runs_of_other_agent_types_are_read_on_their_own(
+    seeded: SeededRuns, letta_server: Any
+) -> None:
+    """The all-agents list renders text as assistant_message whatever the agent type; the run's
+    own list does so only for letta_v1_agent. Runs of other types never take their messages from
+    the bulk list."""
+    rows = letta_server.sql(
+        "select r.id, a.agent_type from runs r join agents a on a.id = r.agent_id "
+        "where a.agent_type <> 'letta_v1_agent'"
+    )
+    if not rows:
+        pytest.skip("the seed holds no run of another agent type")
+    other = {run_id: agent_type for run_id, agent_type in rows}
+
+    async def window() -> list[Any]:
+        async with AsyncRunsClient(base_url=seeded.base_url, timeout=120) as client:
+            return [w async for w in read_window(client, since=None)]
+
+    items = {w.run.id: w for w in asyncio.run(window())}
+    for run_id, agent_type in other.items():
+        if run_id in items and not items[run_id].active:
+            assert items[run_id].messages is None
+            assert agent_type in (items[run_id].per_run_reason or "")
+
+
+def test_stuck_finds_every_active_run_with_its_last_message(seeded: SeededRuns) -> None:
+    async def both() -> tuple[Any, list[str]]:
+        async with AsyncRunsClient(base_url=seeded.base_url, timeout=120) as client:
+            report = await find_stuck_runs(client, older_than=60)
+            active = [r.id for r in await client.runs.list_active()]
+        return report, active
+
+    report, active = asyncio.run(both())
+    assert sorted(s.run_id for s in report.stuck) == sorted(active)
+    by_id = {s.run_id: s for s in report.stuck}
+    zombie = by_id[seeded.run_id("conversation.zombie_created")]
+    assert zombie.last_message_at is not None  # its step answered; only the status never moved
+    assert zombie.idle_seconds is not None and zombie.idle_seconds > 0
+
+
+def test_export_window_bundles_equal_each_runs_own_export(seeded: SeededRuns) -> None:
+    labels = ["sync.tool_chain_ok", "sync.llm_error_500", "stream_bg.background_stream"]
+    wanted = {seeded.run_id(label) for label in labels}
+
+    async def both() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with AsyncRunsClient(base_url=seeded.base_url, timeout=120) as client:
+            window = {
+                b["run"]["id"]: b
+                async for b in export_window(client, since=None)
+                if b["run"]["id"] in wanted
+            }
+            alone = {
+                run_id: await export_run(client, run_id, include_trace=False, include_stream=False)
+                for run_id in wanted
+            }
+        return window, alone
+
+    window, alone = asyncio.run(both())
+    assert set(window) == wanted
+    for run_id in wanted:
+        for key in ("steps", "messages"):
+            assert window[run_id][key] == alone[run_id][key], (run_id, key)
+        one = dict(alone[run_id]["run"])
+        listed = dict(window[run_id]["run"])
+        listed.pop("total_duration_ns"), one.pop("total_duration_ns")
+        assert listed == one
