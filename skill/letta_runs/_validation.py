@@ -214,6 +214,10 @@ def check_base_url(raw: str, *, what: str = "base URL") -> str:
         register_secret(url.password)
     if not url.host:
         raise ConfigurationError(f"invalid {what} {_cut(repr(text))}: no host", hint=hint)
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ConfigurationError(
+            f"invalid {what} {_cut(repr(text))}: port {url.port} is not 1-65535", hint=hint
+        )
     if url.query or url.fragment:
         raise ConfigurationError(
             f"invalid {what} {_cut(repr(text))}: a server root has no query or fragment",
