@@ -99,6 +99,7 @@ from ._secrets import (
     secret_safe_logger,
 )
 from ._streaming import AsyncRunStream, RunStream, StreamState
+from ._text import truncate
 from ._validation import (
     RUN_ID_PATTERN,
     check_base_url,
@@ -201,10 +202,6 @@ def _detail_text(detail: Any) -> str:
                 return f"{code}: {detail[key]}" if isinstance(code, str) else str(detail[key])
         return json.dumps(detail, default=str)
     return str(detail)
-
-
-def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _env_flag(value: str | None) -> bool:
@@ -617,8 +614,8 @@ class BaseRunsClient:
             body = response.text
         detail = body.get("detail", body) if isinstance(body, dict) else body
         if isinstance(detail, str):
-            detail = _short(detail, MAX_DETAIL_CHARS)  # an HTML error page is not a detail
-        text = _short(redact(_detail_text(detail)))
+            detail = truncate(detail, MAX_DETAIL_CHARS)  # an HTML error page is not a detail
+        text = truncate(redact(_detail_text(detail)), 300)
         message, hint = self._explain(status, call, text, location=response.headers.get("location"))
         if attempts > 1:
             message += f" (after {attempts} attempts)"
@@ -642,7 +639,7 @@ class BaseRunsClient:
         lowered = text.lower()
         said = f": {text}" if text else ""
         if 300 <= status < 400:
-            target = f" to {_short(redact(location), 120)}" if location else ""
+            target = f" to {truncate(redact(location), 120)}" if location else ""
             return (
                 f"{where} redirected {call.method} {call.path} ({status}){target}",
                 f"set {ENV_BASE_URL} to the address the server redirects to (letta-runs does "
@@ -738,7 +735,7 @@ class BaseRunsClient:
             content_type = response.headers.get("content-type", "?")
             raise APIResponseError(
                 f"{call.method} {call.path} answered {response.status_code} with a body that is "
-                f"not JSON (content-type {content_type}): {_short(redact(response.text), 120)!r}",
+                f"not JSON (content-type {content_type}): {truncate(redact(response.text), 120)!r}",
                 hint=f"check that {ENV_BASE_URL} points at a Letta server",
             ) from None
 
@@ -758,7 +755,7 @@ class BaseRunsClient:
         except pydantic.ValidationError as exc:
             raise APIResponseError(
                 f"{call.method} {call.path} answered a {cls.__name__} that does not validate: "
-                f"{_short(str(exc), 200)}",
+                f"{truncate(str(exc), 200)}",
                 hint="the server may be a newer version; please report it",
             ) from None
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from ._exceptions import ConfigurationError, InvalidArgumentError
 from ._secrets import register_secret
+from ._text import truncate
 
 __all__ = [
     "MAX_DURATION_SECONDS",
@@ -69,12 +70,12 @@ def validate_run_id(run_id: object, *, name: str = "run id") -> str:
         hint = "write the id in lowercase, as the server gives it"
     shown = repr(run_id) if isinstance(run_id, str) else f"of type {type(run_id).__name__}"
     raise InvalidArgumentError(
-        f"invalid {name} {_cut(shown)}: expected 'run-<uuid4>' in lowercase, "
+        f"invalid {name} {truncate(shown, 120)}: expected 'run-<uuid4>' in lowercase, "
         "e.g. run-39e39189-9b0f-49e1-aa16-49a02c1268f4",
         hint=hint,
         letta_status=400,
         letta_detail=(
-            f"INVALID_ARGUMENT: Invalid run ID format: {_cut(str(run_id))}. "
+            f"INVALID_ARGUMENT: Invalid run ID format: {truncate(str(run_id), 120)}. "
             "Expected format: 'run-<uuid4>'"
         ),
     )
@@ -92,7 +93,7 @@ def check_seconds(
     Rejects booleans, strings, NaN and infinity (``--timeout nan`` would otherwise reach the
     socket layer and fail there)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise error(f"{name} must be a number of seconds, got {_cut(repr(value))}")
+        raise error(f"{name} must be a number of seconds, got {truncate(repr(value), 120)}")
     seconds = float(value)
     if math.isnan(seconds) or math.isinf(seconds):
         raise error(
@@ -135,7 +136,7 @@ def check_header_value(value: str, *, what: str, secret: bool) -> str:
     """
     if not isinstance(value, str):
         raise ConfigurationError(f"{what} must be a string, got {type(value).__name__}")
-    shown = "" if secret else f" {_cut(repr(value))}"
+    shown = "" if secret else f" {truncate(repr(value), 120)}"
     note = " (the value is not shown)" if secret else ""
     controls = [i for i, ch in enumerate(value) if _is_control(ch)]
     if controls:
@@ -176,7 +177,7 @@ def check_header_name(name: str, *, what: str) -> str:
     """``name`` if it is a valid HTTP header name (an RFC 9110 token)."""
     if not isinstance(name, str) or not _TOKEN_CHARS.fullmatch(name):
         raise ConfigurationError(
-            f"{what}: {_cut(repr(name))} is not a valid HTTP header name",
+            f"{what}: {truncate(repr(name), 120)} is not a valid HTTP header name",
             hint="write one 'Name: value' per line; names are letters, digits and -_.",
         )
     return name
@@ -200,27 +201,32 @@ def check_base_url(raw: str, *, what: str = "base URL") -> str:
     text = raw.strip()
     if any(_is_control(ch) or ch == " " for ch in text):
         raise ConfigurationError(
-            f"the {what} {_cut(repr(text))} contains spaces or control characters", hint=hint
+            f"the {what} {truncate(repr(text), 120)} contains spaces or control characters",
+            hint=hint,
         )
     if not text.lower().startswith(("http://", "https://")):
-        raise ConfigurationError(f"invalid {what} {_cut(repr(text))}: not http(s)", hint=hint)
+        raise ConfigurationError(
+            f"invalid {what} {truncate(repr(text), 120)}: not http(s)", hint=hint
+        )
     import httpx  # here, not at import time: the CLI's startup stays light
 
     try:
         url = httpx.URL(text)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"invalid {what} {_cut(repr(text))}: {exc}", hint=hint) from None
+        raise ConfigurationError(
+            f"invalid {what} {truncate(repr(text), 120)}: {exc}", hint=hint
+        ) from None
     if url.password:
         register_secret(url.password)
     if not url.host:
-        raise ConfigurationError(f"invalid {what} {_cut(repr(text))}: no host", hint=hint)
+        raise ConfigurationError(f"invalid {what} {truncate(repr(text), 120)}: no host", hint=hint)
     if url.port is not None and not 0 < url.port < 65536:
         raise ConfigurationError(
-            f"invalid {what} {_cut(repr(text))}: port {url.port} is not 1-65535", hint=hint
+            f"invalid {what} {truncate(repr(text), 120)}: port {url.port} is not 1-65535", hint=hint
         )
     if url.query or url.fragment:
         raise ConfigurationError(
-            f"invalid {what} {_cut(repr(text))}: a server root has no query or fragment",
+            f"invalid {what} {truncate(repr(text), 120)}: a server root has no query or fragment",
             hint=hint,
         )
     return text.rstrip("/")
@@ -253,7 +259,3 @@ def check_output_path(path: str | os.PathLike[str], *, what: str = "--output") -
             hint="write somewhere you have permission to",
         )
     return target
-
-
-def _cut(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,6 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ._text import truncate
+
 __all__ = [
     "MAX_CELL_WIDTH",
     "dump_json",
@@ -74,10 +76,7 @@ def shorten(value: Any, width: int = MAX_CELL_WIDTH) -> str:
         text = json.dumps(to_jsonable(value), ensure_ascii=False)
     else:
         text = str(value)
-    text = " ".join(text.split())
-    if len(text) > width:
-        return text[: max(width - 1, 0)] + "…"
-    return text
+    return truncate(text, width, one_line=True)
 
 
 def render_table(

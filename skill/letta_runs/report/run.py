@@ -723,7 +723,7 @@ def _transcript(
             role, css = _ROLES.get(
                 m.message_type, (m.message_type.removesuffix("_message"), "system")
             )
-            shown = clean_text(text if len(text) <= cap else text[: cap - 1] + "…")
+            shown = excerpt(text, cap)
             if len(text) > cap:
                 cut_count += 1
             status = m.status if isinstance(m, ToolReturnMessage) else None
