@@ -66,6 +66,8 @@ GIVE_UP_LAG = timedelta(minutes=30)
 """A walk that has read this many pages whose newest item is this much older than a run, and
 still met no landmark for it, stops waiting: the run is handed back to be read per run."""
 V1_AGENT = "letta_v1_agent"
+AGENT_LOOKUPS = 4
+"""Agents whose type is read at the same time."""
 ASSISTANT_TOOL = "send_message"
 ACTIVE_EXAMPLES = 20
 
@@ -117,13 +119,59 @@ class WindowRead:
     errors: list[str] = field(default_factory=list)
 
 
+X = TypeVar("X")
+
+
+class _PageReader(Generic[X]):
+    """The pages of one list in order, the next one already requested while the current one is
+    used (a page's cursor is known as soon as it arrives), so network time overlaps work."""
+
+    def __init__(self, first: Callable[[], Awaitable[AsyncPage[X]]]) -> None:
+        self._first: Callable[[], Awaitable[AsyncPage[X]]] | None = first
+        self._ahead: asyncio.Task[AsyncPage[X] | None] | None = None
+        self.requests = 0
+
+    def start(self) -> None:
+        """Ask for the first page now, to be awaited by ``next``."""
+        if self._first is not None:
+            first, self._first = self._first, None
+            self.requests += 1
+            self._ahead = asyncio.ensure_future(first())
+
+    async def next(self) -> AsyncPage[X] | None:
+        """The next page, or ``None`` at the end; errors of the request are raised here."""
+        if self._first is not None:
+            first, self._first = self._first, None
+            self.requests += 1
+            page: AsyncPage[X] | None = await first()
+        elif self._ahead is not None:
+            ahead, self._ahead = self._ahead, None
+            page = await ahead
+        else:
+            return None
+        if page is not None and page.items and page.has_next_page():
+            self.requests += 1
+            self._ahead = asyncio.create_task(page.next_page())
+        return page if page is not None and page.items else None
+
+    def close(self) -> None:
+        """Drop a page asked for ahead that is no longer needed."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return
+        if ahead.done():
+            if not ahead.cancelled():
+                ahead.exception()  # retrieved: an unused page's error is not an error
+        else:
+            ahead.cancel()
+
+
 class _Walk(Generic[T]):
     """One bulk list walked newest → oldest; items are kept per run until the run is done."""
 
     def __init__(self, name: str, first: Callable[[], Awaitable[AsyncPage[T]]]) -> None:
         self.name = name
-        self._first: Callable[[], Awaitable[AsyncPage[T]]] | None = first
-        self._page: AsyncPage[T] | None = None
+        self.pages: _PageReader[T] = _PageReader(first)
         self.done = False
         self.failed: str | None = None
         self.watermark: datetime | None = None
@@ -132,30 +180,24 @@ class _Walk(Generic[T]):
         self.page_dates: list[datetime] = []
         """The newest item date of each page read."""
         self.items: dict[str, list[T]] = {}
-        self.requests = 0
+
+    @property
+    def requests(self) -> int:
+        return self.pages.requests
 
     async def next_page(self) -> list[T]:
         """The next page's items, newest first (an ascending bulk page read from its end)."""
         try:
-            if self._first is not None:
-                first, self._first = self._first, None
-                self.requests += 1
-                self._page = await first()
-            elif self._page is not None and self._page.has_next_page():
-                self.requests += 1
-                self._page = await self._page.next_page()
-            else:
-                self._page = None
+            page = await self.pages.next()
         except NotSupportedError:
             raise
         except LettaRunsError as exc:
             self.done, self.failed = True, exc.message
             return []
-        if self._page is None or not self._page.items:
+        if page is None:
             self.done = True
             return []
-        items = self._page.items
-        return items if self.name == "steps" else list(reversed(items))
+        return page.items if self.name == "steps" else list(reversed(page.items))
 
     def complete_for(self, run: Run) -> bool:
         if self.done:
@@ -265,30 +307,25 @@ class _WindowReader:
         self.pending: list[Run] = []  # newest first
         self.pending_ids: set[str] = set()
         self.landmarks: dict[str, datetime] = {}
-        self.runs_page: AsyncPage[Run] | None = None
+        self.runs: _PageReader[Run] = _PageReader(
+            lambda: client.runs.list(agent_id=stats.agent_id, limit=RUNS_PAGE)
+        )
         self.runs_done = False
         self.oldest_listed: datetime | None = None
-        self.agent_types: dict[str, str | None] = {}
+        self.agent_lookups: dict[str, asyncio.Future[str | None]] = {}
+        self.agent_slots = asyncio.Semaphore(AGENT_LOOKUPS)
 
     # -- runs
 
     async def _more_runs(self) -> None:
-        if self.runs_page is None:
-            self.runs_page = await self.client.runs.list(
-                agent_id=self.stats.agent_id, limit=RUNS_PAGE
-            )
-            self.stats.requests["runs"] += 1
-        elif self.runs_page.has_next_page():
-            self.runs_page = await self.runs_page.next_page()
-            self.stats.requests["runs"] += 1
-        else:
-            self.runs_page = None
-        if self.runs_page is None or not self.runs_page.items:
+        page = await self.runs.next()
+        if page is None:
             self.runs_done = True
             return
-        for run in self.runs_page.items:
+        for run in page.items:
             self._take(run)
         if self.runs_done:
+            self.runs.close()
             self._forget_unclaimed()
 
     def _take(self, run: Run) -> None:
@@ -321,6 +358,7 @@ class _WindowReader:
             return
         self.pending.append(run)
         self.pending_ids.add(run.id)
+        self._look_up_agent(run.agent_id)
 
     def _forget_unclaimed(self) -> None:
         for walk in (self.messages, self.steps):
@@ -331,11 +369,7 @@ class _WindowReader:
     # -- walks
 
     async def _advance(self, walk: _Walk[Any]) -> None:
-        before = walk.requests
-        try:
-            items = await walk.next_page()
-        finally:
-            self.stats.requests[walk.name] += walk.requests - before
+        items = await walk.next_page()
         newest: datetime | None = None
         for item in items:
             date = _item_date(item)
@@ -375,6 +409,22 @@ class _WindowReader:
         return walk.oldest_date <= self.oldest_listed
 
     async def read(self) -> AsyncIterator[WindowRun]:
+        readers: dict[str, _PageReader[Any]] = {"runs": self.runs}
+        readers.update({w.name: w.pages for w in (self.messages, self.steps) if w is not None})
+        # The first page of every list is asked for at once: none depends on another.
+        for reader in readers.values():
+            reader.start()
+        try:
+            async for item in self._read():
+                yield item
+        finally:
+            for name, reader in readers.items():
+                reader.close()
+                self.stats.requests[name] += reader.requests
+            for task in self.agent_lookups.values():
+                task.cancel()
+
+    async def _read(self) -> AsyncIterator[WindowRun]:
         await self._more_runs()
         if self.steps is not None:
             try:
@@ -453,16 +503,26 @@ class _WindowReader:
             return f"its agent is {agent_type or 'of unknown type'}, whose text renders differently"
         return None
 
-    async def _agent_type(self, agent_id: str) -> str | None:
-        if agent_id not in self.agent_types:
-            self.stats.requests["agents"] += 1
+    def _look_up_agent(self, agent_id: str | None) -> None:
+        """Start reading the agent's type as soon as one of its runs is listed (the all-agents
+        list only; an agent's own list renders for its type)."""
+        if agent_id is None or agent_id in self.agent_lookups:
+            return
+        if self.stats.agent_id is not None or self.messages is None:
+            return
+        self.stats.requests["agents"] += 1
+        self.agent_lookups[agent_id] = asyncio.ensure_future(self._read_agent_type(agent_id))
+
+    async def _read_agent_type(self, agent_id: str) -> str | None:
+        async with self.agent_slots:
             try:
-                self.agent_types[agent_id] = (
-                    await self.client.agents.retrieve(agent_id)
-                ).agent_type
+                return (await self.client.agents.retrieve(agent_id)).agent_type
             except LettaRunsError:
-                self.agent_types[agent_id] = None
-        return self.agent_types[agent_id]
+                return None
+
+    async def _agent_type(self, agent_id: str) -> str | None:
+        self._look_up_agent(agent_id)
+        return await self.agent_lookups[agent_id]
 
 
 def _apply_request_filter(run: Run, messages: list[Message]) -> list[Message]:
@@ -478,6 +538,9 @@ def _apply_request_filter(run: Run, messages: list[Message]) -> list[Message]:
 
 DEFAULT_CONCURRENCY = 8
 """Per-run reads in flight at once (each is one or two requests)."""
+QUEUED_RUNS = 64
+"""Runs waiting for a per-run read slot before the window reading pauses: enough that the bulk
+walk goes on while per-run reads are in flight, few enough to keep memory flat."""
 PROGRESS_EVERY = 2.0
 """Seconds between progress lines."""
 
@@ -663,7 +726,7 @@ async def scan_window(
                 )
             task = asyncio.create_task(per_run(item, reason or "read per run"))
             pending.add(task)
-            while len(pending) >= 2 * max(1, concurrency):
+            while len(pending) >= max(1, concurrency) + QUEUED_RUNS:
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for finished in done:
                     pending.discard(finished)
