@@ -165,3 +165,26 @@ def test_cli_exits_8_and_says_so_when_reads_fail() -> None:
     assert report["failed_reads"] == 8 and report["read_errors"] == {"steps": 8}
     assert "reads FAILED (steps 8)" in result.stderr
     assert '"partial_result"' in result.stderr
+
+
+@pytest.mark.parametrize("since", ["all", "ALL", " all ", "24h", "90m"])
+def test_every_face_takes_since_all_a_cap_opt_in_and_a_concurrency(since: str) -> None:
+    from letta_runs.operations import get_operation
+
+    op = get_operation("triage-runs")
+    args = op.parse({"since": since})
+    assert args.limit is None and args.concurrency == 8 and args.per_run is False  # type: ignore[attr-defined]
+    capped = op.parse({"since": since, "limit": 5, "concurrency": 16, "per_run": True})
+    assert capped.limit == 5 and capped.concurrency == 16  # type: ignore[attr-defined]
+
+
+def test_every_face_refuses_a_window_that_is_not_one() -> None:
+    from letta_runs._exceptions import InvalidArgumentError
+    from letta_runs.operations import get_operation
+
+    op = get_operation("triage_runs")
+    for bad in ("sometime", "-1h", "all days"):
+        with pytest.raises((InvalidArgumentError, ValueError)):
+            op.parse({"since": bad})
+    with pytest.raises((InvalidArgumentError, ValueError)):
+        op.parse({"concurrency": 0})
