@@ -277,8 +277,6 @@ def _triage_report(
     now: datetime,
 ) -> TriageReport:
     window = stats.window
-    for text in window.errors:
-        acc.note_error(text)
     report = acc.report()
     report.window = format_duration(since.total_seconds()) if since is not None else "all"
     report.limit = limit
@@ -296,8 +294,6 @@ def _triage_report(
     ]
     report.other_statuses = dict(window.other_statuses)
     failed = Counter(stats.failed_reads)
-    if window.errors:
-        failed["bulk lists"] += len(window.errors)
     report.read_errors = dict(failed)
     report.failed_reads = sum(failed.values())
     scanned = max(report.scanned, 1)
@@ -310,6 +306,7 @@ def _triage_report(
         requests=stats.requests,
         requests_per_run=round(stats.requests / scanned, 3),
         seconds=round(stats.seconds, 3),
+        bulk_failures=list(window.bulk_failures),
     )
     newest = window.newest
     if report.scanned == 0 and newest is not None:

@@ -116,7 +116,8 @@ class WindowRead:
     """Whether ``/v1/steps/`` served the window's steps (``False``: broken or not asked)."""
     bulk: bool = True
     """Whether the bulk lists were read at all (``False``: runs list only)."""
-    errors: list[str] = field(default_factory=list)
+    bulk_failures: list[str] = field(default_factory=list)
+    """Bulk lists that failed; the runs they would have served were read one by one instead."""
 
 
 X = TypeVar("X")
@@ -455,7 +456,9 @@ class _WindowReader:
                 await self._advance(walk)
         for walk in (self.messages, self.steps):
             if walk is not None and walk.failed:
-                self.stats.errors.append(f"the bulk {walk.name} list failed: {walk.failed}")
+                self.stats.bulk_failures.append(
+                    f"the bulk {walk.name} list failed ({walk.failed}); its runs were read one by one"
+                )
 
     async def _finish(self, run: Run) -> WindowRun:
         self.stats.finished += 1
@@ -745,7 +748,7 @@ async def scan_window(
 def _progress_line(what: str, stats: ScanStats, now: float, *, final: bool) -> str:
     elapsed = max(now - stats.started, 1e-6)
     window = stats.window
-    failed = sum(stats.failed_reads.values()) + len(window.errors)
+    failed = sum(stats.failed_reads.values())
     done = stats.done
     per_run_rate = f"{stats.requests / done:.2f} per run" if done else "none per run"
     line = (
@@ -754,10 +757,10 @@ def _progress_line(what: str, stats: ScanStats, now: float, *, final: bool) -> s
         f"{stats.per_run} read per run, {stats.requests} requests ({per_run_rate})"
     )
     if failed:
-        which = dict(stats.failed_reads)
-        if window.errors:
-            which["bulk lists"] = len(window.errors)
-        line += f"; {failed} reads FAILED ({', '.join(f'{k} {v}' for k, v in which.items())})"
+        which = ", ".join(f"{k} {v}" for k, v in stats.failed_reads.items())
+        line += f"; {failed} reads FAILED ({which})"
+    if window.bulk_failures:
+        line += "; " + "; ".join(window.bulk_failures)
     if not final:
         return line
     left_out = sum(window.other_statuses.values())

@@ -159,7 +159,7 @@ async def test_a_failing_messages_list_hands_every_run_back() -> None:
         items = [w async for w in read_window(client, since=None, stats=stats)]
     assert len(items) == 12 and all(w.messages is None for w in items)
     assert all("bulk messages list failed" in (w.per_run_reason or "") for w in items)
-    assert len(stats.errors) == 1 and "overloaded" in stats.errors[0]
+    assert len(stats.bulk_failures) == 1 and "overloaded" in stats.bulk_failures[0]
 
 
 LOOP = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"  # the newest run: 101 messages

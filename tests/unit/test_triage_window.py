@@ -188,3 +188,13 @@ def test_every_face_refuses_a_window_that_is_not_one() -> None:
             op.parse({"since": bad})
     with pytest.raises((InvalidArgumentError, ValueError)):
         op.parse({"concurrency": 0})
+
+
+async def test_a_failing_bulk_list_is_a_note_not_a_partial_result() -> None:
+    """When /v1/messages/ fails, every run is read on its own: the report is complete."""
+    server = Server(fail="/v1/messages/")
+    report = await triage(server, since=None)
+    assert report.failed_reads == 0 and report.errors == []
+    assert report.reads is not None and report.reads.from_bulk == 0
+    assert report.reads.bulk_failures and "read one by one" in report.reads.bulk_failures[0]
+    assert triage_counts(report) == triage_counts(await triage(Server(), since=None))

@@ -419,8 +419,6 @@ def export(
     where = f" to {folder}" if folder is not None else ""
     click.echo(f"export: wrote {written} bundles{where}", err=True)
     failed = dict(stats.failed_reads)
-    if stats.window.errors:
-        failed["bulk lists"] = len(stats.window.errors)
     _raise_if_partial("export", sum(failed.values()), failed)
 
 

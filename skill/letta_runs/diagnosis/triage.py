@@ -73,6 +73,8 @@ class TriageReads(BaseModel):
     requests: int = 0
     requests_per_run: float | None = None
     seconds: float | None = None
+    bulk_failures: list[str] = Field(default_factory=list)
+    """Bulk lists that failed: their runs were read one by one instead (nothing is missing)."""
 
 
 class TriageReport(BaseModel):
