@@ -198,3 +198,13 @@ async def test_a_failing_bulk_list_is_a_note_not_a_partial_result() -> None:
     assert report.reads is not None and report.reads.from_bulk == 0
     assert report.reads.bulk_failures and "read one by one" in report.reads.bulk_failures[0]
     assert triage_counts(report) == triage_counts(await triage(Server(), since=None))
+
+
+async def test_usage_failing_on_every_run_costs_triage_nothing() -> None:
+    """Triage never reads /usage or /metrics (no verdict rests on them), so a server whose
+    /usage fails everywhere gives the same report, with nothing to report as failed."""
+    server = Server(fail="/usage")
+    report = await triage(server, since=None)
+    assert not any(p.endswith(("/usage", "/metrics")) for p in server.paths)
+    assert report.failed_reads == 0
+    assert triage_counts(report) == triage_counts(await triage(Server(), since=None))
