@@ -22,7 +22,8 @@ the verdict counts equal the fleet's known truth (each clone's verdict is its te
   needs them, concurrency 8);
 * ``per-run``: ``triage_runs(bulk=False)``, the fallback (runs list, then steps and messages).
 
-    python bench/bench_triage.py                      # the matrix (about 6 minutes)
+    python bench/bench_triage.py                      # the whole matrix (about 30 minutes on 2
+                                                      # cores, mostly the old path at 10,000 runs)
     python bench/bench_triage.py --sizes 1000 --delays 0 --paths bulk,old
     python bench/bench_triage.py --sizes 50000 --delays 0 --paths bulk     # scaling / memory
     python bench/bench_triage.py --old-at-scale       # also the old path at 10,000 runs × 50 ms
