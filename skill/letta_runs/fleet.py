@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -302,10 +302,10 @@ class _WindowReader:
         self.wanted = set(statuses) if statuses else None
         self.limit = limit
         self.include_active = include_active
-        self.active_ready: list[Run] = []
+        self.active_ready: deque[Run] = deque()
         self.messages: _Walk[Message] | None = None
         self.steps: _Walk[Step] | None = None
-        self.pending: list[Run] = []  # newest first
+        self.pending: deque[Run] = deque()  # newest first
         self.pending_ids: set[str] = set()
         self.landmarks: dict[str, datetime] = {}
         self.runs: _PageReader[Run] = _PageReader(
@@ -436,7 +436,7 @@ class _WindowReader:
                 self.steps = None
         while True:
             while self.active_ready:
-                run = self.active_ready.pop(0)
+                run = self.active_ready.popleft()
                 yield WindowRun(run, None, None, "it is still active: its items are still arriving")
             if not self.pending:
                 if self.runs_done:
@@ -446,7 +446,7 @@ class _WindowReader:
             head = self.pending[0]
             walk = self._behind(head)
             if walk is None:
-                self.pending.pop(0)
+                self.pending.popleft()
                 self.pending_ids.discard(head.id)
                 yield await self._finish(head)
                 continue
