@@ -143,3 +143,80 @@ def test_http_stream_carries_tool_call_deltas(llm_url: str) -> None:
 def test_http_error_status(llm_url: str) -> None:
     response = httpx.post(f"{llm_url}/chat/completions", json=request("llm_error code=429"))
     assert response.status_code == 429 and response.json()["error"]["type"] == "rate_limit_exceeded"
+
+
+def _heartbeat(reason: str) -> dict:
+    packed = {"type": "heartbeat", "reason": reason, "time": "now"}
+    return {"role": "user", "content": json.dumps(packed)}
+
+
+def test_letta_written_user_messages_are_not_the_request() -> None:
+    body = request("tool_chain_ok seq=add,search hb=1", step=1)
+    body["messages"].append(_heartbeat("Function called using request_heartbeat=true"))
+    name, params, step = scripted_llm.parse_scenario(body["messages"])
+    assert (name, params["hb"], step) == ("tool_chain_ok", "1", 1)
+    call = scripted_llm.plan_for(body).tool_call
+    assert call is not None and call["name"] == "conversation_search"
+    assert json.loads(call["arguments"]) == {"query": "scripted", "request_heartbeat": True}
+
+
+def test_a_compaction_note_carries_the_request_when_the_user_message_is_gone() -> None:
+    alert = {"type": "system_alert", "message": "Summary: [scenario:llm_error code=429]"}
+    messages = [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": json.dumps(alert)},
+    ]
+    assert scripted_llm.parse_scenario(messages) == ("llm_error", {"code": "429"}, 0)
+
+
+def test_huge_usage_at_the_marked_steps_only() -> None:
+    marker = "tool_chain_ok seq=search,search huge=1 tokens=150000"
+    assert scripted_llm.plan_for(request(marker, step=0)).prompt_tokens is None
+    assert scripted_llm.plan_for(request(marker, step=1)).prompt_tokens == 150_000
+
+
+def _with_tools(body: dict, *names: str, heartbeat: bool = True) -> dict:
+    parameters = {"properties": {"request_heartbeat": {"type": "boolean"}}} if heartbeat else {}
+    body["tools"] = [
+        {"type": "function", "function": {"name": name, "parameters": parameters}} for name in names
+    ]
+    return body
+
+
+def test_answers_follow_the_agent_types_protocol() -> None:
+    memgpt = scripted_llm.plan_for(_with_tools(request("ok_reply"), "send_message", "lab_add"))
+    assert memgpt.text is None and memgpt.tool_call is not None
+    assert memgpt.tool_call["name"] == "send_message"
+    assert json.loads(memgpt.tool_call["arguments"])["message"].startswith("Scripted reply")
+    react = scripted_llm.plan_for(_with_tools(request("ok_reply"), "lab_note"))
+    assert react.tool_call is not None and react.tool_call["name"] == "lab_note"
+    v1 = scripted_llm.plan_for(_with_tools(request("ok_reply"), "lab_note", heartbeat=False))
+    assert v1.tool_call is None and v1.text
+    plain = scripted_llm.plan_for(_with_tools(request("plain_text"), "send_message"))
+    assert plain.tool_call is None and plain.text
+
+
+def test_a_sleeptime_request_edits_memory_or_fails() -> None:
+    def sleeptime(kind: str, step: int) -> scripted_llm.Plan:
+        text = f"<system-reminder>\nYou are a sleeptime agent …\nuser: hi [scenario:ok_reply sleeptime={kind}]"
+        messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": text}]
+        messages += [{"role": "assistant", "content": None}] * step
+        return scripted_llm.plan_for({"messages": messages, "tools": TOOLS})
+
+    calls = [sleeptime("ok", step).tool_call for step in range(2)]
+    assert [c["name"] if c else None for c in calls] == ["memory_insert", "memory_finish_edits"]
+    assert sleeptime("500", 0).error is not None and sleeptime("500", 0).error[0] == 500
+
+
+def test_client_tool_then_the_answer_quotes_its_return() -> None:
+    first = scripted_llm.plan_for(request("client_tool name=client_lookup"))
+    assert first.tool_call is not None and first.tool_call["name"] == "client_lookup"
+    later = scripted_llm.plan_for(request("client_tool name=client_lookup", step=1))
+    assert later.text is not None and "returned: ok" in later.text
+
+
+def test_an_approval_that_was_denied_is_not_reported_done() -> None:
+    body = request("requires_approval", step=1)
+    body["messages"][-1]["content"] = "Error: request to call tool denied. User reason: no"
+    plan = scripted_llm.plan_for(body)
+    assert plan.text is not None and "denied" in plan.text

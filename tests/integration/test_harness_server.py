@@ -129,6 +129,110 @@ EXPECTED: dict[str, tuple[str, str | None, int, tuple[str, str | None, str | Non
     "sync.approval_approved": ("completed", "end_turn", 1, ("success", "end_turn", None)),
     # Non-streaming conversation message: answered, but the run is never finalised.
     "conversation.zombie_created": ("created", None, 1, ("success", "end_turn", None)),
+    # Streaming conversation messages; the model reports a context over 90% of the window at one
+    # step, and Letta compacts right after that step (see test_harness_shapes.py).
+    "conversation.tool_chain_ok": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "conversation.compaction_between_steps": (
+        "completed",
+        "end_turn",
+        3,
+        ("success", "end_turn", None),
+    ),
+    "conversation.compaction_after_answer": (
+        "completed",
+        "end_turn",
+        2,
+        ("success", "end_turn", None),
+    ),
+    "stream_bg.compaction_with_events": ("completed", "end_turn", 2, ("success", "end_turn", None)),
+    # Tool rules: an exit_loop tool ends the run with stop_reason tool_rule, no answer.
+    "sync.tool_rule_terminal": ("completed", "tool_rule", 2, ("success", "tool_rule", None)),
+    "sync.tool_rule_violation": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "sync.tool_rule_required_before_exit": (
+        "completed",
+        "end_turn",
+        3,
+        ("success", "end_turn", None),
+    ),
+    # Long runs: the last step of a max_steps loop has no stop_reason.
+    "sync.tool_chain_62_steps": ("completed", "end_turn", 63, ("success", "end_turn", None)),
+    "sync.loop_max_steps_80": ("completed", "max_steps", 80, ("success", None, None)),
+    # Approvals and client-side tools.
+    "sync.approval_denied": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "sync.client_tool_requested": (
+        "completed",
+        "requires_approval",
+        1,
+        ("success", "requires_approval", None),
+    ),
+    "sync.client_tool_returned": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    # Cancelled while its tool slept: the step still finishes (and its messages land) later.
+    "async.cancelled_tool_finishes_late": ("cancelled", "cancelled", 1, ("success", None, None)),
+    # The system prompt alone exceeds the context window: the sync request fails (HTTP 400),
+    # the foreground stream's run is `completed`; in both the step is `success`.
+    "sync.system_prompt_overflow": (
+        "failed",
+        None,
+        1,
+        ("success", "context_window_overflow_in_system_prompt", None),
+    ),
+    "stream.system_prompt_overflow": (
+        "completed",
+        "context_window_overflow_in_system_prompt",
+        1,
+        ("success", "context_window_overflow_in_system_prompt", None),
+    ),
+    "sync.untrusted_tool_return": ("completed", "end_turn", 2, ("success", "end_turn", None)),
+    # A sleeptime-enabled letta_v1_agent answers through send_message, a terminal tool.
+    "sleeptime.foreground_ok": ("completed", "tool_rule", 1, ("success", "tool_rule", None)),
+    "sleeptime.foreground_before_failure": (
+        "completed",
+        "tool_rule",
+        1,
+        ("success", "tool_rule", None),
+    ),
+    "sleeptime.background_ok": ("completed", "tool_rule", 2, ("success", "tool_rule", None)),
+    "sleeptime.background_failed": (
+        "failed",
+        "error",
+        1,
+        ("failed", "llm_api_error", "LLMServerError"),
+    ),
+    # Other agent types (sync). The heartbeat loop (every type but letta_v1_agent and
+    # sleeptime_agent) reports a provider error as the raw client exception with stop_reason error.
+    "memgpt_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "memgpt_agent.heartbeats": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "memgpt_v2_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "memgpt_v2_agent.no_tool_call": ("failed", None, 1, ("failed", "no_tool_call", "LLMError")),
+    "react_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "workflow_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "split_thread_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "sleeptime_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "voice_convo_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "voice_sleeptime_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    "sleeptime_agent.llm_error_500": (
+        "failed",
+        None,
+        1,
+        ("failed", "llm_api_error", "LLMServerError"),
+    ),
+    **{
+        f"{agent_type}.llm_error_500": (
+            "failed",
+            None,
+            1,
+            ("failed", "error", "InternalServerError"),
+        )
+        for agent_type in (
+            "memgpt_agent",
+            "memgpt_v2_agent",
+            "react_agent",
+            "workflow_agent",
+            "split_thread_agent",
+            "voice_convo_agent",
+            "voice_sleeptime_agent",
+        )
+    },
 }
 
 
@@ -167,7 +271,7 @@ def test_seeded_run_ends_as_documented(
     assert (
         run["background"] is (seeded_run.endpoint in ("stream_bg", "async"))
         or run["background"] is None
-    )
+    ), run["background"]
     steps = _steps(client, seeded_run.run_id)
     assert len(steps) == step_count
     assert (steps[-1]["status"], steps[-1]["stop_reason"], steps[-1]["error_type"]) == last_step

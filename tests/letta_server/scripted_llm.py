@@ -7,14 +7,25 @@ Standard library only, so it runs under any Python without the project's depende
 Behaviour is chosen by a marker in the latest user message of each chat request,
 ``[scenario:NAME key=value ...]``. The *step index* is the number of assistant messages that follow
 that user message, which lets a scenario change behaviour at step N (Letta sends one chat request per
-agent step). Requests without ``tools`` are Letta's own summarisation calls and get a plain summary
-that, like a real model's, keeps the user's request: it repeats the newest marker it was shown, so a
-scenario survives a compaction that summarised the user's message away.
+agent step). User messages that Letta writes itself (JSON whose ``type`` is ``heartbeat``,
+``system_alert`` or ``login``: heartbeats, compaction notes) are not the user's request: the marker
+is looked up before them, and only if no user-written message carries one, in them. Requests without
+``tools`` are Letta's own summarisation calls and get a plain summary that, like a real model's,
+keeps the user's request: it repeats the newest marker it was shown, so a scenario survives a
+compaction that summarised the user's message away.
+
+The model follows the agent type's protocol when it answers: if the request offers ``send_message``
+(memgpt-style agents) a text answer goes out as a ``send_message`` call; if the tools carry
+``request_heartbeat`` (agents on Letta's heartbeat loop) but there is no ``send_message``, the
+answer is the call of a *result tool* (the first of ``finish_rethinking_memory``, ``lab_note``
+offered) without a heartbeat; otherwise it is plain content. ``plain_text`` ignores the protocol.
+A sleeptime agent's request (its user message starts with Letta's sleeptime system reminder and
+quotes the foreground transcript, marker included) follows the marker's ``sleeptime=`` parameter.
 
 | marker                                   | behaviour                                                     |
 |------------------------------------------|---------------------------------------------------------------|
 | ``ok_reply [reasoning=1]`` (or none)     | plain content (``reasoning_content`` added with reasoning=1)  |
-| ``tool_chain_ok seq=add,mem,search,note``| one tool call per step, then text                             |
+| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``), then text; ``say`` in ``seq`` answers text at that step, ``sleep``/``fetch`` call ``lab_sleep``/``lab_fetch`` |
 | ``loop_max_steps [tool=search]``        | ``lab_add {"a":1,"b":1}`` (or ``conversation_search``) forever |
 | ``tool_error [retry=N]``                 | calls ``lab_fail`` (1+N times), then text                     |
 | ``llm_error code=500|503|429|400ctx|400|401|402|404 [at=N]`` | that HTTP error (from step N on)          |
@@ -24,6 +35,11 @@ scenario survives a compaction that summarised the user's message away.
 | ``slow secs=N [tool=1]``                 | sleeps N s before every answer (tool=1: a tool step first)    |
 | ``hang secs=N``                          | keeps the request open (a space / SSE comment every 5 s)      |
 | ``background_stream n=N [reasoning=1]``  | N ``lab_note`` steps, then text                               |
+| ``plain_text``                           | plain content, whatever the agent's protocol (``no_tool_call`` on heartbeat-loop agents) |
+| ``client_tool name=X``                   | calls the client-side tool ``X``, then text quoting its return |
+| ``compaction tokens=N``                  | text, reporting N prompt tokens                               |
+| any marker ``huge=I,J [tokens=N]``       | steps I and J report N (200000) prompt tokens: Letta compacts after them |
+| any marker ``sleeptime=ok|500``          | the sleeptime agent's run: ``memory_insert`` then ``memory_finish_edits`` (ok) or HTTP 500 |
 
 Every request is appended as one JSON line to ``--log`` when given, so tests can count calls.
 """
@@ -67,30 +83,62 @@ def _text_of(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+SYSTEM_USER_TYPES = {"heartbeat", "system_alert", "login"}
+SLEEPTIME_REMINDER = "You are a sleeptime agent"
+
+
+def is_system_generated(text: str) -> bool:
+    """A user message Letta wrote itself: a heartbeat, a compaction note, a login event."""
+    try:
+        packed = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(packed, dict) and packed.get("type") in SYSTEM_USER_TYPES
+
+
+def _scenario_message(messages: list[dict[str, Any]]) -> int | None:
+    """Index of the user message that carries the request (see the module docstring)."""
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    for index in reversed(users):
+        text = _text_of(messages[index].get("content"))
+        if not is_system_generated(text):
+            return index
+    for index in reversed(users):
+        if MARKER.search(_text_of(messages[index].get("content"))):
+            return index
+    return users[-1] if users else None
+
+
 def parse_scenario(messages: list[dict[str, Any]]) -> tuple[str, dict[str, str], int]:
     """Return (scenario name, parameters, step index) for a chat request's messages."""
-    last_user = None
-    for index in range(len(messages) - 1, -1, -1):
-        if messages[index].get("role") == "user":
-            last_user = index
-            break
-    if last_user is None:
+    index = _scenario_message(messages)
+    if index is None:
         return "ok_reply", {}, 0
-    step = sum(1 for m in messages[last_user + 1 :] if m.get("role") == "assistant")
-    match = MARKER.search(_text_of(messages[last_user].get("content")))
+    step = sum(1 for m in messages[index + 1 :] if m.get("role") == "assistant")
+    match = MARKER.search(_text_of(messages[index].get("content")))
     if not match:
         return "ok_reply", {}, step
     params = dict(pair.split("=", 1) for pair in match.group(2).split())
     return match.group(1), params, step
 
 
-def _tool_names(body: dict[str, Any]) -> set[str]:
-    names = set()
+def is_sleeptime_request(messages: list[dict[str, Any]]) -> bool:
+    index = _scenario_message(messages)
+    return index is not None and SLEEPTIME_REMINDER in _text_of(messages[index].get("content"))
+
+
+def _tool_schemas(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Tool name -> its parameters' JSON schema, for the tools the request offers."""
+    schemas = {}
     for tool in body.get("tools") or []:
         function = tool.get("function") if isinstance(tool, dict) else None
         if isinstance(function, dict) and function.get("name"):
-            names.add(function["name"])
-    return names
+            schemas[function["name"]] = function.get("parameters") or {}
+    return schemas
+
+
+def _tool_names(body: dict[str, Any]) -> set[str]:
+    return set(_tool_schemas(body))
 
 
 def _call(name: str, arguments: dict[str, Any] | str) -> dict[str, Any]:
@@ -107,7 +155,12 @@ SEQ_CALLS = {
     ),
     "search": lambda i: _call("conversation_search", {"query": "scripted"}),
     "note": lambda i: _call("lab_note", {"text": f"note {i}"}),
+    "sleep": lambda i: _call("lab_sleep", {"seconds": 8}),
+    "fetch": lambda i: _call("lab_fetch", {"url": "https://example.com/notes"}),
 }
+# The tool a heartbeat-loop agent without send_message ends its turn with (see the docstring).
+RESULT_TOOLS = ("finish_rethinking_memory", "lab_note")
+HUGE_TOKENS = 200_000
 
 
 class Plan:
@@ -161,10 +214,63 @@ def summary_text(messages: list[dict[str, Any]]) -> str:
 
 def plan_for(body: dict[str, Any]) -> Plan:
     messages = body.get("messages") or []
-    tools = _tool_names(body)
+    tools = _tool_schemas(body)
     if not tools:
         return Plan(text=summary_text(messages))
     name, params, step = parse_scenario(messages)
+    if is_sleeptime_request(messages):
+        plan = _sleeptime_plan(params.get("sleeptime", "ok"), step)
+    else:
+        plan = _scenario_plan(name, params, step, messages)
+        if name != "plain_text":
+            _follow_protocol(plan, tools)
+    if str(step) in params.get("huge", "").split(","):
+        plan.prompt_tokens = int(params.get("tokens", HUGE_TOKENS))
+    return plan
+
+
+def _follow_protocol(plan: Plan, tools: dict[str, dict[str, Any]]) -> None:
+    """Agents on Letta's heartbeat loop must answer through a tool call (see the docstring)."""
+    if plan.text is None or plan.malformed or plan.error:
+        return
+    if "send_message" in tools:
+        plan.tool_call, plan.text = _call("send_message", {"message": plan.text}), None
+        return
+    heartbeat_loop = any(
+        "request_heartbeat" in (schema.get("properties") or {}) for schema in tools.values()
+    )
+    result_tool = next((tool for tool in RESULT_TOOLS if tool in tools), None)
+    if heartbeat_loop and result_tool is not None:
+        arguments = {"text": plan.text} if result_tool == "lab_note" else {}
+        plan.tool_call, plan.text = _call(result_tool, arguments), None
+
+
+def _sleeptime_plan(kind: str, step: int) -> Plan:
+    """A sleeptime agent's background run: store a fact, then finish editing (or fail)."""
+    if kind == "500":
+        return Plan(error=_error_body("500"))
+    if step == 0:
+        return Plan(
+            tool_call=_call(
+                "memory_insert",
+                {"label": "human", "new_str": "Sleeptime note (scripted).", "insert_line": -1},
+            )
+        )
+    if step == 1:
+        return Plan(tool_call=_call("memory_finish_edits", {}))
+    return Plan(text="Memory is up to date (scripted).")
+
+
+def _last_tool_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "tool":
+            return _text_of(message.get("content"))
+    return ""
+
+
+def _scenario_plan(
+    name: str, params: dict[str, str], step: int, messages: list[dict[str, Any]]
+) -> Plan:
     reasoning = "Thinking about the scripted request." if params.get("reasoning") == "1" else None
 
     def text(message: str) -> Plan:
@@ -174,10 +280,27 @@ def plan_for(body: dict[str, Any]) -> Plan:
         return Plan(tool_call=tool_call, reasoning=reasoning)
 
     if name == "tool_chain_ok":
-        seq = [s for s in params.get("seq", "add,mem,search,note").split(",") if s in SEQ_CALLS]
+        seq = [
+            s
+            for s in params.get("seq", "add,mem,search,note").split(",")
+            if s in SEQ_CALLS or s == "say"
+        ]
+        seq = seq * int(params.get("repeat", "1"))
+        if step < len(seq) and seq[step] == "say":
+            return text(f"An answer in the middle of the chain, step {step} (scripted).")
         if step < len(seq):
-            return call(SEQ_CALLS[seq[step]](step))
+            tool_call = SEQ_CALLS[seq[step]](step)
+            if params.get("hb") == "1":
+                arguments = json.loads(tool_call["arguments"])
+                tool_call = _call(tool_call["name"], {**arguments, "request_heartbeat": True})
+            return call(tool_call)
         return text("All tools ran (scripted).")
+    if name == "plain_text":
+        return text("A plain answer without any tool call (scripted).")
+    if name == "client_tool":
+        if step == 0:
+            return call(_call(params.get("name", "client_lookup"), {"key": "weather"}))
+        return text(f"The client tool returned: {_last_tool_text(messages)[:200]} (scripted).")
     if name == "loop_max_steps":
         if params.get("tool") == "search":
             return call(_call("conversation_search", {"query": "loop"}))
@@ -206,6 +329,8 @@ def plan_for(body: dict[str, Any]) -> Plan:
     if name == "requires_approval":
         if step == 0:
             return call(_call("lab_sensitive", {"action": "delete the scratch file"}))
+        if "denied" in _last_tool_text(messages):
+            return text("The request was denied, so nothing was done (scripted).")
         return text("The sensitive action is done (scripted).")
     if name == "slow":
         delay = float(params.get("secs", "10"))
@@ -225,7 +350,7 @@ def plan_for(body: dict[str, Any]) -> Plan:
         return text("Background work finished (scripted).")
     if name == "compaction":
         plan = text("Reporting a huge context (scripted).")
-        plan.prompt_tokens = int(params.get("tokens", "200000"))
+        plan.prompt_tokens = int(params.get("tokens", HUGE_TOKENS))
         return plan
     return text(
         f"Scripted reply {hashlib.sha1(json.dumps(messages[-1:]).encode()).hexdigest()[:8]}."

@@ -19,85 +19,34 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from .scenarios import (
+    CLIENT_TOOL_RETURN,
+    DENIAL_REASON,
+    TOOL_SOURCES,
+    AgentSpec,
+    Trigger,
+    agent_spec,
+    lanes,
+)
+
 # Bump when the scenario lanes change: a stored seed of another version is never reused.
-SEED_VERSION = 2
+SEED_VERSION = 3
 SEED_TABLE = "letta_runs_harness_seed"
 # Letta refuses to replay a background run's stream once the run is 3 h old (410).
 SEED_MAX_AGE_S = 2 * 3600
 TERMINAL = {"completed", "failed", "cancelled"}
+# Lanes in flight at once; the timeout of one request, and of a request that runs a whole agent
+# turn (an 80-step run on a busy 2-core machine can take many minutes).
+MAX_PARALLEL_LANES = 24
+REQUEST_TIMEOUT_S = 300
+RUN_TIMEOUT_S = 1800
 
 SqlRunner = Callable[[str], list[tuple[str, ...]]]
-
-TOOL_SOURCES: dict[str, tuple[str, bool]] = {
-    "lab_add": (
-        '''
-def lab_add(a: int, b: int) -> str:
-    """Add two integers.
-
-    Args:
-        a (int): The first number.
-        b (int): The second number.
-
-    Returns:
-        str: The sum, as text.
-    """
-    return str(a + b)
-''',
-        False,
-    ),
-    "lab_fail": (
-        '''
-def lab_fail(reason: str) -> str:
-    """Always fail, to test tool errors.
-
-    Args:
-        reason (str): Why the tool should fail.
-
-    Returns:
-        str: Never returns.
-    """
-    import sys
-    print(f"lab_fail stdout: about to fail because {reason}")
-    print("lab_fail stderr: failing now", file=sys.stderr)
-    raise ValueError(f"lab_fail raised on purpose: {reason}")
-''',
-        False,
-    ),
-    "lab_note": (
-        '''
-def lab_note(text: str) -> str:
-    """Write a short note.
-
-    Args:
-        text (str): The note.
-
-    Returns:
-        str: A confirmation.
-    """
-    return f"noted: {text}"
-''',
-        False,
-    ),
-    "lab_sensitive": (
-        '''
-def lab_sensitive(action: str) -> str:
-    """Perform a sensitive action that needs a human's approval.
-
-    Args:
-        action (str): What to do.
-
-    Returns:
-        str: A confirmation.
-    """
-    return f"done: {action}"
-''',
-        True,
-    ),
-}
 
 
 @dataclass
@@ -106,10 +55,13 @@ class SeededRun:
 
     label: str
     scenario: str
-    endpoint: str  # sync | async | stream | stream_bg | conversation
+    # sync | async | stream | stream_bg | conversation | conversation_stream, or sleeptime: the
+    # background run of a sleeptime agent that a foreground request started
+    endpoint: str
     agent_id: str
     run_id: str
     trigger_status: int | None = None
+    agent_type: str = "letta_v1_agent"
     status: str | None = None
     stop_reason: str | None = None
     step_count: int = 0
@@ -152,298 +104,6 @@ class SeededRuns:
         data = json.loads(text)
         data["runs"] = {label: SeededRun(**run) for label, run in data["runs"].items()}
         return cls(**data)
-
-
-@dataclass(frozen=True)
-class Trigger:
-    label: str
-    scenario: str
-    endpoint: str
-    text: str
-    body_extra: dict[str, Any] = field(default_factory=dict)
-    cancel_after_s: float | None = (
-        None  # background stream / async: cancel this long after the run appears
-    )
-    detach: bool = False  # background stream: do not wait for the end (a run left running)
-    approve: bool = (
-        False  # sync: answer the approval request the message causes; the run is the approval's
-    )
-
-
-def _msg(label: str, marker: str) -> str:
-    return f"{label.replace('.', ' ')} [scenario:{marker}]"
-
-
-def _lanes() -> dict[str, list[Trigger]]:
-    """Agent name -> its requests, in order. Markers follow the scripted model's table."""
-    return {
-        "lab-sync": [
-            Trigger("sync.ok_reply", "ok_reply", "sync", _msg("sync.ok_reply", "ok_reply")),
-            Trigger(
-                "sync.ok_reply_reasoning",
-                "ok_reply",
-                "sync",
-                _msg("sync.ok_reply_reasoning", "ok_reply reasoning=1"),
-            ),
-            Trigger(
-                "sync.tool_chain_ok",
-                "tool_chain_ok",
-                "sync",
-                _msg("sync.tool_chain_ok", "tool_chain_ok seq=add,mem,search,note"),
-            ),
-            Trigger(
-                "sync.loop_max_steps_3",
-                "loop_max_steps",
-                "sync",
-                _msg("sync.loop_max_steps_3", "loop_max_steps"),
-                {"max_steps": 3},
-            ),
-            Trigger("sync.tool_error", "tool_error", "sync", _msg("sync.tool_error", "tool_error")),
-            Trigger(
-                "sync.invalid_tool_call",
-                "invalid_tool_call",
-                "sync",
-                _msg("sync.invalid_tool_call", "invalid_tool_call"),
-            ),
-            Trigger(
-                "sync.invalid_llm_response_empty_message",
-                "invalid_llm_response",
-                "sync",
-                _msg(
-                    "sync.invalid_llm_response_empty_message",
-                    "invalid_llm_response kind=empty_message",
-                ),
-            ),
-            Trigger(
-                "sync.invalid_llm_response_length",
-                "invalid_llm_response",
-                "sync",
-                _msg("sync.invalid_llm_response_length", "invalid_llm_response kind=length"),
-            ),
-            Trigger(
-                "sync.invalid_llm_response_missing_fields",
-                "invalid_llm_response",
-                "sync",
-                _msg(
-                    "sync.invalid_llm_response_missing_fields",
-                    "invalid_llm_response kind=missing_fields",
-                ),
-            ),
-            Trigger(
-                "sync.invalid_llm_response_empty_choices",
-                "invalid_llm_response",
-                "sync",
-                _msg(
-                    "sync.invalid_llm_response_empty_choices",
-                    "invalid_llm_response kind=empty_choices",
-                ),
-            ),
-        ],
-        "lab-loop": [
-            # Built-in tool: custom tools run in a fresh interpreter (seconds per call), 50 of them is slow.
-            Trigger(
-                "sync.loop_max_steps_default",
-                "loop_max_steps",
-                "sync",
-                _msg("sync.loop_max_steps_default", "loop_max_steps tool=search"),
-            ),
-        ],
-        "lab-errors": [
-            Trigger(
-                "sync.llm_error_500",
-                "llm_error",
-                "sync",
-                _msg("sync.llm_error_500", "llm_error code=500"),
-            ),
-            Trigger(
-                "sync.llm_error_429",
-                "llm_error",
-                "sync",
-                _msg("sync.llm_error_429", "llm_error code=429"),
-            ),
-            Trigger(
-                "sync.llm_error_500_at_1",
-                "llm_error",
-                "sync",
-                _msg("sync.llm_error_500_at_1", "llm_error code=500 at=1"),
-            ),
-            Trigger(
-                "sync.llm_error_400ctx",
-                "llm_error",
-                "sync",
-                _msg("sync.llm_error_400ctx", "llm_error code=400ctx"),
-            ),
-        ],
-        "lab-stream": [
-            Trigger(
-                "stream.ok_reply",
-                "ok_reply",
-                "stream",
-                _msg("stream.ok_reply", "ok_reply reasoning=1"),
-                {"stream_tokens": True},
-            ),
-            Trigger(
-                "stream.tool_chain_ok",
-                "tool_chain_ok",
-                "stream",
-                _msg("stream.tool_chain_ok", "tool_chain_ok seq=add,search"),
-                {"stream_tokens": True},
-            ),
-            Trigger(
-                "stream.tool_error",
-                "tool_error",
-                "stream",
-                _msg("stream.tool_error", "tool_error"),
-                {"stream_tokens": True},
-            ),
-            Trigger(
-                "stream.llm_error_500",
-                "llm_error",
-                "stream",
-                _msg("stream.llm_error_500", "llm_error code=500"),
-            ),
-            Trigger(
-                "stream.invalid_llm_response_empty_choices",
-                "invalid_llm_response",
-                "stream",
-                _msg(
-                    "stream.invalid_llm_response_empty_choices",
-                    "invalid_llm_response kind=empty_choices",
-                ),
-                {"stream_tokens": True},
-            ),
-        ],
-        "lab-async": [
-            Trigger("async.ok_reply", "ok_reply", "async", _msg("async.ok_reply", "ok_reply")),
-            Trigger(
-                "async.tool_chain_ok",
-                "tool_chain_ok",
-                "async",
-                _msg("async.tool_chain_ok", "tool_chain_ok seq=search,note"),
-            ),
-            Trigger(
-                "async.llm_error_500",
-                "llm_error",
-                "async",
-                _msg("async.llm_error_500", "llm_error code=500"),
-            ),
-        ],
-        "lab-bg": [
-            Trigger(
-                "stream_bg.background_stream",
-                "background_stream",
-                "stream_bg",
-                _msg("stream_bg.background_stream", "background_stream n=2 reasoning=1"),
-                {"background": True},
-            ),
-            Trigger(
-                "stream_bg.llm_error_429",
-                "llm_error",
-                "stream_bg",
-                _msg("stream_bg.llm_error_429", "llm_error code=429"),
-                {"background": True},
-            ),
-            Trigger(
-                "stream_bg.cancelled",
-                "slow",
-                "stream_bg",
-                _msg("stream_bg.cancelled", "slow secs=6"),
-                {"background": True, "stream_tokens": True},
-                cancel_after_s=2.0,
-            ),
-        ],
-        "lab-approval": [
-            Trigger(
-                "sync.requires_approval",
-                "requires_approval",
-                "sync",
-                _msg("sync.requires_approval", "requires_approval"),
-            ),
-        ],
-        "lab-stream-errors": [
-            Trigger(
-                "stream.llm_error_401",
-                "llm_error",
-                "stream",
-                _msg("stream.llm_error_401", "llm_error code=401"),
-            ),
-            Trigger(
-                "stream.llm_error_402",
-                "llm_error",
-                "stream",
-                _msg("stream.llm_error_402", "llm_error code=402"),
-            ),
-            Trigger(
-                "stream.llm_error_503",
-                "llm_error",
-                "stream",
-                _msg("stream.llm_error_503", "llm_error code=503"),
-            ),
-        ],
-        # Context-window failures make Letta compact (rewrite) the agent's history: a lane of its own.
-        "lab-bg-ctx": [
-            Trigger(
-                "stream_bg.llm_error_400ctx",
-                "llm_error",
-                "stream_bg",
-                _msg("stream_bg.llm_error_400ctx", "llm_error code=400ctx"),
-                {"background": True},
-            ),
-        ],
-        "lab-invalid": [
-            Trigger(
-                "sync.invalid_llm_response_bad_json",
-                "invalid_llm_response",
-                "sync",
-                _msg("sync.invalid_llm_response_bad_json", "invalid_llm_response kind=bad_json"),
-            ),
-            Trigger(
-                "sync.invalid_llm_response_not_json",
-                "invalid_llm_response",
-                "sync",
-                _msg("sync.invalid_llm_response_not_json", "invalid_llm_response kind=not_json"),
-            ),
-        ],
-        "lab-async-cancel": [
-            # The model answers the first step with a tool call after 2 s; the cancel lands while
-            # the (slow, fresh-interpreter) custom tool runs.
-            Trigger(
-                "async.cancelled_in_tool",
-                "slow",
-                "async",
-                _msg("async.cancelled_in_tool", "slow secs=2 tool=1"),
-                cancel_after_s=2.8,
-            ),
-        ],
-        "lab-approval-ok": [
-            Trigger(
-                "sync.approval_approved",
-                "requires_approval",
-                "sync",
-                _msg("sync.approval_approved", "requires_approval"),
-                approve=True,
-            ),
-        ],
-        "lab-conversation": [
-            Trigger(
-                "conversation.zombie_created",
-                "ok_reply",
-                "conversation",
-                _msg("conversation.zombie_created", "ok_reply"),
-                {"streaming": False},
-            ),
-        ],
-        "lab-stuck": [
-            Trigger(
-                "stream_bg.stuck_running",
-                "hang",
-                "stream_bg",
-                _msg("stream_bg.stuck_running", "hang secs=86400"),
-                {"background": True},
-                detach=True,
-            ),
-        ],
-    }
 
 
 # ---------------------------------------------------------------- HTTP plumbing
@@ -495,7 +155,9 @@ def _wait_new_run(
     raise SeedError(f"no run appeared for agent {agent_id} within {timeout:.0f} s")
 
 
-def _wait_terminal(client: httpx.Client, run_id: str, timeout: float = 240) -> dict[str, Any]:
+def _wait_terminal(
+    client: httpx.Client, run_id: str, timeout: float = RUN_TIMEOUT_S
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         run = _check(_get(client, f"/v1/runs/{run_id}"), f"reading {run_id}")
@@ -504,31 +166,65 @@ def _wait_terminal(client: httpx.Client, run_id: str, timeout: float = 240) -> d
         time.sleep(0.3)
 
 
-def _send(client: httpx.Client, agent_id: str, trigger: Trigger) -> SeededRun:
+@dataclass
+class _Agent:
+    """A lane's agent, and what its requests share (one conversation per lane)."""
+
+    agent_id: str
+    agent_type: str
+    sleeptime_agent_ids: list[str] = field(default_factory=list)
+    conversation_id: str | None = None
+
+
+def _send(client: httpx.Client, agent: _Agent, trigger: Trigger) -> list[SeededRun]:
+    """Send one request; the seeded runs it makes (the labelled run first)."""
+    agent_id = agent.agent_id
     body: dict[str, Any] = {
         "messages": [{"role": "user", "content": trigger.text}],
         **trigger.body_extra,
     }
     before = _agent_run_ids(client, agent_id)
+    sleeptime_before = {a: _agent_run_ids(client, a) for a in agent.sleeptime_agent_ids}
     status: int | None
     note = ""
+    extra: list[SeededRun] = []
+
+    def seeded(label: str, run_id: str, status: int | None, note: str = "") -> SeededRun:
+        return SeededRun(
+            label,
+            trigger.scenario,
+            trigger.endpoint,
+            agent_id,
+            run_id,
+            status,
+            agent_type=agent.agent_type,
+            note=note,
+        )
+
     if trigger.endpoint == "sync":
-        response = client.post(f"/v1/agents/{agent_id}/messages", json=body, timeout=600)
+        response = client.post(f"/v1/agents/{agent_id}/messages", json=body, timeout=RUN_TIMEOUT_S)
         status = response.status_code
         run_id = _wait_new_run(client, agent_id, before)
-        if trigger.approve:
-            status, run_id, note = _approve(client, agent_id, response, run_id)
+        if trigger.follow_up:
+            if trigger.request_label:
+                extra.append(seeded(trigger.request_label, run_id, status))
+            status, run_id, note = _follow_up(client, agent_id, response, run_id, trigger)
     elif trigger.endpoint == "async":
         response = client.post(f"/v1/agents/{agent_id}/messages/async", json=body)
         status = response.status_code
         run_id = _check(response, "starting an async run")["id"]
         if trigger.cancel_after_s is not None:
             time.sleep(trigger.cancel_after_s)
+            cancelled_at = datetime.now(UTC).isoformat(timespec="milliseconds")
             answer = _check(
-                client.post(f"/v1/agents/{agent_id}/messages/cancel", json={"run_ids": [run_id]}),
+                client.post(
+                    f"/v1/agents/{agent_id}/messages/cancel",
+                    json={"run_ids": [run_id]},
+                    timeout=RUN_TIMEOUT_S,
+                ),
                 "cancelling",
             )
-            note = f"cancel answered {json.dumps(answer)}"
+            note = f"cancel answered {json.dumps(answer)} at {cancelled_at}"
     elif trigger.endpoint == "conversation":
         # Non-streaming conversation messages: Letta answers, but never finishes the run (§ zombie).
         conversation = _check(
@@ -536,55 +232,136 @@ def _send(client: httpx.Client, agent_id: str, trigger: Trigger) -> SeededRun:
             "creating a conversation",
         )
         response = client.post(
-            f"/v1/conversations/{conversation['id']}/messages", json=body, timeout=600
+            f"/v1/conversations/{conversation['id']}/messages", json=body, timeout=RUN_TIMEOUT_S
         )
         status = response.status_code
         run_id = _wait_new_run(client, agent_id, before)
         note = f"conversation {conversation['id']}; the run is never finished by the server"
-        return SeededRun(
-            trigger.label, trigger.scenario, trigger.endpoint, agent_id, run_id, status, note=note
+        return [seeded(trigger.label, run_id, status, note)]
+    elif trigger.endpoint == "conversation_stream":
+        # Streaming (the default) conversation messages: one conversation per lane.
+        if agent.conversation_id is None:
+            agent.conversation_id = _check(
+                client.post("/v1/conversations/", params={"agent_id": agent_id}, json={}),
+                "creating a conversation",
+            )["id"]
+        status = _consume_stream(
+            client, f"/v1/conversations/{agent.conversation_id}/messages", body
         )
+        run_id = _wait_new_run(client, agent_id, before)
+        note = f"conversation {agent.conversation_id}"
     elif trigger.detach or trigger.cancel_after_s is not None:
         status, run_id, note = _stream_and_act(client, agent_id, body, before, trigger)
     else:
-        with client.stream(
-            "POST", f"/v1/agents/{agent_id}/messages/stream", json=body, timeout=600
-        ) as response:
-            status = response.status_code
-            for _ in response.iter_bytes():
-                pass
+        status = _consume_stream(client, f"/v1/agents/{agent_id}/messages/stream", body)
         run_id = _wait_new_run(client, agent_id, before)
     if not trigger.detach:
         _wait_terminal(client, run_id)
+    if trigger.await_late_tool_return:
+        note += "; " + _await_tool_return(client, run_id)
+    runs = [seeded(trigger.label, run_id, status, note), *extra]
+    if trigger.sleeptime_label:
+        runs.append(_sleeptime_run(client, agent, sleeptime_before, trigger, run_id))
+    return runs
+
+
+def _lane_steps(triggers: list[Trigger]) -> int:
+    """A rough cost of a lane: the model steps its requests ask for."""
+    steps = 0
+    for trigger in triggers:
+        steps += int(trigger.body_extra.get("max_steps", 3))
+        if "loop_max_steps" in trigger.text and "max_steps" not in trigger.body_extra:
+            steps += 50
+    return steps
+
+
+def _consume_stream(client: httpx.Client, path: str, body: dict[str, Any]) -> int:
+    with client.stream("POST", path, json=body, timeout=RUN_TIMEOUT_S) as response:
+        for _ in response.iter_bytes():
+            pass
+        return response.status_code
+
+
+def _await_tool_return(client: httpx.Client, run_id: str, timeout: float = 120) -> str:
+    """After a cancel during a tool: wait until the tool's messages land in the cancelled run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = _check(_get(client, f"/v1/runs/{run_id}/messages"), "listing messages")
+        returns = [m for m in messages if m.get("message_type") == "tool_return_message"]
+        if returns:
+            return f"the tool return landed at {returns[0]['date']}"
+        time.sleep(0.5)
+    raise SeedError(f"the tool of the cancelled run {run_id} never returned")
+
+
+def _sleeptime_run(
+    client: httpx.Client,
+    agent: _Agent,
+    before: dict[str, set[str]],
+    trigger: Trigger,
+    foreground_run_id: str,
+) -> SeededRun:
+    """The background run that the foreground request started on the sleeptime agent."""
+    assert trigger.sleeptime_label is not None
+    (sleeptime_agent_id,) = agent.sleeptime_agent_ids
+    run_id = _wait_new_run(client, sleeptime_agent_id, before[sleeptime_agent_id])
+    _wait_terminal(client, run_id)
     return SeededRun(
-        trigger.label, trigger.scenario, trigger.endpoint, agent_id, run_id, status, note=note
+        trigger.sleeptime_label,
+        trigger.scenario,
+        "sleeptime",
+        sleeptime_agent_id,
+        run_id,
+        None,
+        agent_type="sleeptime_agent",
+        note=f"started by {foreground_run_id} of {agent.agent_id}",
     )
 
 
-def _approve(
-    client: httpx.Client, agent_id: str, response: httpx.Response, request_run_id: str
+def _follow_up(
+    client: httpx.Client,
+    agent_id: str,
+    response: httpx.Response,
+    request_run_id: str,
+    trigger: Trigger,
 ) -> tuple[int, str, str]:
-    """Approve the tool call the previous request is waiting on; the approval starts a new run."""
-    answer = _check(response, "the request that needs approval")
+    """Answer the tool call the previous request left pending; the answer starts a new run."""
+    answer = _check(response, "the request that left a tool call pending")
     pending = [m for m in answer["messages"] if m.get("message_type") == "approval_request_message"]
     if not pending:
         raise SeedError(f"no approval request in {request_run_id}: {json.dumps(answer)[:800]}")
     tool_call_id = pending[-1]["tool_call"]["tool_call_id"]
-    body = {
-        "messages": [
-            {
-                "type": "approval",
-                "approvals": [{"type": "approval", "tool_call_id": tool_call_id, "approve": True}],
-            }
-        ]
-    }
+    reply: dict[str, Any]
+    if trigger.follow_up == "approve":
+        reply = {"type": "approval", "tool_call_id": tool_call_id, "approve": True}
+    elif trigger.follow_up == "deny":
+        reply = {
+            "type": "approval",
+            "tool_call_id": tool_call_id,
+            "approve": False,
+            "reason": DENIAL_REASON,
+        }
+    elif trigger.follow_up == "tool_return":
+        reply = {
+            "type": "tool",
+            "tool_call_id": tool_call_id,
+            "tool_return": CLIENT_TOOL_RETURN,
+            "status": "success",
+        }
+    else:
+        raise SeedError(f"unknown follow-up {trigger.follow_up!r}")
+    body: dict[str, Any] = {"messages": [{"type": "approval", "approvals": [reply]}]}
+    if "client_tools" in trigger.body_extra:
+        body["client_tools"] = trigger.body_extra["client_tools"]
     before = _agent_run_ids(client, agent_id)
-    approval = client.post(f"/v1/agents/{agent_id}/messages", json=body, timeout=600)
+    follow = client.post(f"/v1/agents/{agent_id}/messages", json=body, timeout=RUN_TIMEOUT_S)
     run_id = _wait_new_run(client, agent_id, before)
+    verb = {"approve": "approves", "deny": "denies", "tool_return": "returns the result of"}
     note = (
-        f"approves {tool_call_id}, requested by {request_run_id} (left completed/requires_approval)"
+        f"{verb[trigger.follow_up]} {tool_call_id}, requested by {request_run_id} "
+        "(left completed/requires_approval)"
     )
-    return approval.status_code, run_id, note
+    return follow.status_code, run_id, note
 
 
 def _stream_and_act(
@@ -680,21 +457,44 @@ def llm_config_for(client: httpx.Client, llm_url: str | None) -> dict[str, Any]:
 
 
 def _create_agent(
-    client: httpx.Client, name: str, llm_config: dict[str, Any], tool_ids: list[str]
-) -> str:
-    body = {
+    client: httpx.Client,
+    name: str,
+    llm_config: dict[str, Any],
+    tool_ids: list[str],
+    spec: AgentSpec | None = None,
+) -> _Agent:
+    spec = spec or AgentSpec()
+    if spec.context_window is not None:
+        llm_config = {**llm_config, "context_window": spec.context_window}
+    body: dict[str, Any] = {
         "name": name,
-        "agent_type": "letta_v1_agent",
+        "agent_type": spec.agent_type,
         "llm_config": llm_config,
         "embedding": "openai/text-embedding-3-small",
         "tool_ids": tool_ids,
+        "tools": list(spec.tools),
+        "tool_rules": list(spec.tool_rules),
         "include_base_tools": True,
+        "enable_sleeptime": spec.enable_sleeptime,
         "memory_blocks": [
             {"label": "human", "value": "A test harness."},
             {"label": "persona", "value": "A scripted agent."},
         ],
     }
-    return str(_check(client.post("/v1/agents/", json=body), f"creating agent {name}")["id"])
+    if spec.system is not None:
+        body["system"] = spec.system
+    created = _check(client.post("/v1/agents/", json=body), f"creating agent {name}")
+    agent = _Agent(str(created["id"]), spec.agent_type)
+    group = created.get("multi_agent_group")
+    if spec.enable_sleeptime and group and spec.agent_type != "voice_convo_agent":
+        # Letta runs the sleeptime agent every 5th turn by default; every turn here.
+        manager = {"manager_type": "sleeptime", "sleeptime_agent_frequency": 1}
+        _check(
+            client.patch(f"/v1/groups/{group['id']}", json={"manager_config": manager}),
+            "making the sleeptime agent run after every turn",
+        )
+        agent.sleeptime_agent_ids = list(group["agent_ids"])
+    return agent
 
 
 def _ensure_table(sql: SqlRunner) -> None:
@@ -745,8 +545,12 @@ def _repoint_agents(client: httpx.Client, seeded: SeededRuns, llm_url: str | Non
     if not llm_url:
         return
     config = llm_config_for(client, llm_url)
-    for agent_id in list(seeded.agents.values()) + seeded.pagination_agent_ids:
-        client.patch(f"/v1/agents/{agent_id}", json={"llm_config": config})
+    for name, agent_id in list(seeded.agents.items()) + [
+        ("", agent_id) for agent_id in seeded.pagination_agent_ids
+    ]:
+        window = agent_spec(name.split("/")[0]).context_window
+        own = config if window is None else {**config, "context_window": window}
+        client.patch(f"/v1/agents/{agent_id}", json={"llm_config": own})
 
 
 def seed_runs(
@@ -781,38 +585,42 @@ def seed_runs(
                 return existing
         tools = _upsert_tools(client)
         config = llm_config_for(client, llm_url)
-        custom = [tools["lab_add"], tools["lab_fail"], tools["lab_note"]]
-        lanes = _lanes()
+        scenario_lanes = lanes()
         suffix = time.strftime("%H%M%S")
-        agents = {
+        lane_agents = {
             name: _create_agent(
                 client,
                 f"{name}-{suffix}",
                 config,
-                [tools["lab_sensitive"]] if name.startswith("lab-approval") else custom,
+                [tools[tool] for tool in agent_spec(name).custom_tools],
+                agent_spec(name),
             )
-            for name in lanes
+            for name in scenario_lanes
         }
         page_agents = [
-            _create_agent(client, f"lab-page-{i}-{suffix}", config, [tools["lab_add"]])
+            _create_agent(client, f"lab-page-{i}-{suffix}", config, [tools["lab_add"]]).agent_id
             for i in range(pagination_agents)
         ]
+        agents = {name: agent.agent_id for name, agent in lane_agents.items()}
+        for name, agent in lane_agents.items():
+            agents.update({f"{name}/sleeptime": a for a in agent.sleeptime_agent_ids})
         log(
             f"created {len(agents) + len(page_agents)} agents; seeding scenario lanes and pagination runs"
         )
 
         def run_lane(name: str) -> list[SeededRun]:
-            done = []
-            with httpx.Client(base_url=base_url, timeout=120) as lane_client:
-                for trigger in lanes[name]:
+            done: list[SeededRun] = []
+            with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as lane_client:
+                for trigger in scenario_lanes[name]:
                     t0 = time.monotonic()
-                    done.append(_send(lane_client, agents[name], trigger))
-                    log(f"  {trigger.label}: {done[-1].run_id} ({time.monotonic() - t0:.1f} s)")
+                    runs = _send(lane_client, lane_agents[name], trigger)
+                    done.extend(runs)
+                    log(f"  {trigger.label}: {runs[0].run_id} ({time.monotonic() - t0:.1f} s)")
             return done
 
         def run_pages(agent_id: str) -> list[str]:
             ids = []
-            with httpx.Client(base_url=base_url, timeout=120) as page_client:
+            with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as page_client:
                 for index in range(runs_per_pagination_agent):
                     body = {
                         "messages": [
@@ -826,9 +634,12 @@ def seed_runs(
                     ids.extend({m["run_id"] for m in answer["messages"] if m.get("run_id")})
             return ids
 
-        with ThreadPoolExecutor(max_workers=len(lanes) + len(page_agents)) as pool:
-            lane_futures = [pool.submit(run_lane, name) for name in lanes]
+        # Longest lanes first; a bounded pool keeps each request's latency sane on 2 cores.
+        by_length = sorted(scenario_lanes, key=lambda name: -_lane_steps(scenario_lanes[name]))
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_LANES) as pool:
             page_futures = [pool.submit(run_pages, agent_id) for agent_id in page_agents]
+            futures = {name: pool.submit(run_lane, name) for name in by_length}
+            lane_futures = [futures[name] for name in scenario_lanes]
             seeded_runs = [run for future in lane_futures for run in future.result()]
             page_run_ids = [run_id for future in page_futures for run_id in future.result()]
         for run in seeded_runs:
