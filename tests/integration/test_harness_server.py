@@ -210,6 +210,13 @@ EXPECTED: dict[str, tuple[str, str | None, int, tuple[str, str | None, str | Non
     "sleeptime_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
     "voice_convo_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
     "voice_sleeptime_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
+    # Its own tools run only inside the voice endpoint: here the call is an error tool return.
+    "voice_sleeptime_agent.own_tool_error": (
+        "completed",
+        "end_turn",
+        1,
+        ("success", "end_turn", None),
+    ),
     "sleeptime_agent.llm_error_500": (
         "failed",
         None,

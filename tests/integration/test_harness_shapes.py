@@ -59,6 +59,7 @@ SHAPES: dict[str, list[str]] = {
     "react_agent.ok_reply": [U, CALL, RET],
     "workflow_agent.ok_reply": [U, CALL, RET],
     "voice_sleeptime_agent.ok_reply": [U, CALL, RET],
+    "voice_sleeptime_agent.own_tool_error": [U, CALL, RET],
     "split_thread_agent.ok_reply": [U, A],
     "voice_convo_agent.ok_reply": [U, A],
     # The v3 loop's text answer, listed as reasoning: /messages shows text as assistant_message
@@ -279,6 +280,20 @@ def test_memgpt_heartbeats_are_user_messages_with_a_reason(
     assert all(a["request_heartbeat"] is True for a in args)
 
 
+def test_send_messages_hidden_return_shows_on_a_page_that_starts_after_the_answer(
+    seeded: SeededRuns, client: httpx.Client
+) -> None:
+    # One page hides send_message's tool return behind its assistant_message; walking with
+    # after=<the answer's id> (as every pager does) returns it on its own.
+    run_id = seeded.run_id("memgpt_agent.ok_reply")
+    answer = _messages(client, run_id)[-1]
+    assert answer["message_type"] == A
+    rest = _get(client, f"/v1/runs/{run_id}/messages", after=answer["id"], order="asc")
+    assert [(m["message_type"], m["name"], m["tool_return"]) for m in rest] == [
+        (RET, "send_message", "Sent message successfully.")
+    ]
+
+
 def test_a_heartbeat_loop_agent_that_answers_in_text_fails_with_no_tool_call(
     seeded: SeededRuns, client: httpx.Client
 ) -> None:
@@ -298,6 +313,16 @@ def test_the_heartbeat_loop_reports_a_provider_error_as_the_client_exception(
     (step,) = _steps(client, seeded.run_id("memgpt_agent.llm_error_500"))
     assert (step["stop_reason"], step["error_type"]) == ("error", "InternalServerError")
     assert "Error code: 500" in step["error_data"]["message"]
+
+
+def test_a_voice_sleeptime_agents_own_tools_fail_outside_the_voice_endpoint(
+    seeded: SeededRuns, client: httpx.Client
+) -> None:
+    (failed,) = _of(_messages(client, seeded.run_id("voice_sleeptime_agent.own_tool_error")), RET)
+    assert failed["status"] == "error"
+    assert failed["tool_return"].startswith(
+        "Error executing function finish_rethinking_memory: TypeError: compile() arg 1"
+    )
 
 
 def test_a_sleeptime_agent_type_answers_in_reasoning(
@@ -321,6 +346,7 @@ def test_a_sleeptime_group_runs_its_agent_in_the_background(
     assert "sleeptime foreground_ok" in messages[0]["content"]  # the foreground transcript
     calls = [m["tool_call"]["name"] for m in _of(messages, CALL)]
     assert calls == ["memory_insert", "memory_finish_edits"]
+    assert [m["status"] for m in _of(messages, RET)] == ["success", "success"]
     failed = _get(client, f"/v1/runs/{seeded.run_id('sleeptime.background_failed')}")
     assert "Error code: 500" in failed["metadata"]["error"]
     assert _get(client, f"/v1/runs/{foreground.run_id}")["status"] == "completed"
@@ -341,6 +367,14 @@ def test_usage_and_metrics_cover_only_the_newest_50_steps(
     assert metrics["num_steps"] == 50
     newest = sum(s["total_tokens"] for s in steps[-50:])
     assert usage["total_tokens"] == newest < sum(s["total_tokens"] for s in steps)
+
+
+def test_the_long_chain_searches_something_new_at_every_step(
+    seeded: SeededRuns, client: httpx.Client
+) -> None:
+    calls = _of(_messages(client, seeded.run_id("sync.tool_chain_62_steps")), CALL)
+    queries = {json.loads(m["tool_call"]["arguments"])["query"] for m in calls}
+    assert len(calls) == len(queries) == 62
 
 
 def test_every_step_of_a_max_steps_loop_has_no_stop_reason(

@@ -485,7 +485,7 @@ def _shape_lanes() -> dict[str, list[Trigger]]:
         "lab-chain-long": [
             _t(
                 "sync.tool_chain_62_steps",
-                "tool_chain_ok seq=search repeat=62",
+                "tool_chain_ok seq=find repeat=62",
                 body={"max_steps": 100},
             )
         ],
@@ -559,6 +559,10 @@ def _agent_type_lanes() -> dict[str, list[Trigger]]:
         _t("memgpt_agent.heartbeats", "tool_chain_ok seq=add,search hb=1")
     )
     result["type-memgpt_v2_agent"].append(_t("memgpt_v2_agent.no_tool_call", "plain_text"))
+    # Its own tools only run inside the voice endpoint's VoiceSleeptimeAgent.
+    result["type-voice_sleeptime_agent"].append(
+        _t("voice_sleeptime_agent.own_tool_error", "tool_chain_ok seq=finish")
+    )
     return result
 
 
@@ -592,7 +596,7 @@ AGENT_SPECS: dict[str, AgentSpec] = {
     "type-voice_convo_agent": AgentSpec(
         "voice_convo_agent", custom_tools=(), enable_sleeptime=True
     ),
-    "type-voice_sleeptime_agent": AgentSpec("voice_sleeptime_agent", custom_tools=()),
+    "type-voice_sleeptime_agent": AgentSpec("voice_sleeptime_agent", custom_tools=("lab_note",)),
 }
 
 

@@ -17,7 +17,7 @@ compaction that summarised the user's message away.
 The model follows the agent type's protocol when it answers: if the request offers ``send_message``
 (memgpt-style agents) a text answer goes out as a ``send_message`` call; if the tools carry
 ``request_heartbeat`` (agents on Letta's heartbeat loop) but there is no ``send_message``, the
-answer is the call of a *result tool* (the first of ``finish_rethinking_memory``, ``lab_note``
+answer is the call of a *result tool* (the first of ``lab_note``, ``finish_rethinking_memory``
 offered) without a heartbeat; otherwise it is plain content. ``plain_text`` ignores the protocol.
 A sleeptime agent's request (its user message starts with Letta's sleeptime system reminder and
 quotes the foreground transcript, marker included) follows the marker's ``sleeptime=`` parameter.
@@ -25,7 +25,7 @@ quotes the foreground transcript, marker included) follows the marker's ``sleept
 | marker                                   | behaviour                                                     |
 |------------------------------------------|---------------------------------------------------------------|
 | ``ok_reply [reasoning=1]`` (or none)     | plain content (``reasoning_content`` added with reasoning=1)  |
-| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``), then text; ``say`` in ``seq`` answers text at that step, ``sleep``/``fetch`` call ``lab_sleep``/``lab_fetch`` |
+| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``), then text; ``say`` in ``seq`` answers text at that step; ``find`` searches a new query each step; ``sleep``, ``fetch``, ``finish`` call ``lab_sleep``, ``lab_fetch``, ``finish_rethinking_memory`` |
 | ``loop_max_steps [tool=search]``        | ``lab_add {"a":1,"b":1}`` (or ``conversation_search``) forever |
 | ``tool_error [retry=N]``                 | calls ``lab_fail`` (1+N times), then text                     |
 | ``llm_error code=500|503|429|400ctx|400|401|402|404 [at=N]`` | that HTTP error (from step N on)          |
@@ -151,15 +151,17 @@ def _call(name: str, arguments: dict[str, Any] | str) -> dict[str, Any]:
 SEQ_CALLS = {
     "add": lambda i: _call("lab_add", {"a": i + 1, "b": 2}),
     "mem": lambda i: _call(
-        "memory_insert", {"label": "human", "new_str": f"scripted fact {i}", "insert_line": -1}
+        "memory_insert", {"label": "human", "new_string": f"scripted fact {i}", "insert_line": -1}
     ),
     "search": lambda i: _call("conversation_search", {"query": "scripted"}),
+    "find": lambda i: _call("conversation_search", {"query": f"scripted topic {i}"}),
     "note": lambda i: _call("lab_note", {"text": f"note {i}"}),
     "sleep": lambda i: _call("lab_sleep", {"seconds": 8}),
     "fetch": lambda i: _call("lab_fetch", {"url": "https://example.com/notes"}),
+    "finish": lambda i: _call("finish_rethinking_memory", {}),
 }
 # The tool a heartbeat-loop agent without send_message ends its turn with (see the docstring).
-RESULT_TOOLS = ("finish_rethinking_memory", "lab_note")
+RESULT_TOOLS = ("lab_note", "finish_rethinking_memory")
 HUGE_TOKENS = 200_000
 
 
@@ -253,7 +255,7 @@ def _sleeptime_plan(kind: str, step: int) -> Plan:
         return Plan(
             tool_call=_call(
                 "memory_insert",
-                {"label": "human", "new_str": "Sleeptime note (scripted).", "insert_line": -1},
+                {"label": "human", "new_string": "Sleeptime note (scripted).", "insert_line": -1},
             )
         )
     if step == 1:

@@ -457,6 +457,13 @@ def llm_config_for(client: httpx.Client, llm_url: str | None) -> dict[str, Any]:
 
 
 def _create_agent(
+    client: httpx.Client, name: str, llm_config: dict[str, Any], tool_ids: list[str]
+) -> str:
+    """A letta_v1_agent on the scripted model (the harness's default recipe); its id."""
+    return _create_lane_agent(client, name, llm_config, tool_ids).agent_id
+
+
+def _create_lane_agent(
     client: httpx.Client,
     name: str,
     llm_config: dict[str, Any],
@@ -588,7 +595,7 @@ def seed_runs(
         scenario_lanes = lanes()
         suffix = time.strftime("%H%M%S")
         lane_agents = {
-            name: _create_agent(
+            name: _create_lane_agent(
                 client,
                 f"{name}-{suffix}",
                 config,
@@ -598,7 +605,7 @@ def seed_runs(
             for name in scenario_lanes
         }
         page_agents = [
-            _create_agent(client, f"lab-page-{i}-{suffix}", config, [tools["lab_add"]]).agent_id
+            _create_agent(client, f"lab-page-{i}-{suffix}", config, [tools["lab_add"]])
             for i in range(pagination_agents)
         ]
         agents = {name: agent.agent_id for name, agent in lane_agents.items()}
