@@ -94,7 +94,10 @@ def test_the_bulk_report_is_the_per_run_report(seeded: SeededRuns) -> None:
     assert bulk.reads.steps_bulk is False  # Letta 0.16.8
     assert bulk.reads.requests < per_run.reads.requests
     assert bulk.reads.from_bulk >= bulk.scanned // 2
-    assert bulk.reads.requests <= 0.3 * bulk.scanned  # the target with /v1/steps/ broken
+    # The target with /v1/steps/ broken is 0.3 requests per run on a fleet about 85 %
+    # healthy; the seed's scenario runs (a quarter of it, most of them odd) are read one by one at
+    # two requests each (steps, messages).
+    assert bulk.reads.requests <= 0.3 * bulk.reads.from_bulk + 2 * bulk.reads.per_run
 
 
 def test_runs_of_other_agent_types_are_read_on_their_own(
