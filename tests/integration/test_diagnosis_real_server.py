@@ -69,6 +69,75 @@ EXPECTED: dict[str, tuple[str, str | None, str | None]] = {
     "async.cancelled_in_tool": ("cancelled", "cancelled", None),
     # The approval of a pending tool call: a new run that runs the tool and answers.
     "sync.approval_approved": ("ok", None, None),
+    # Compaction: Letta's system_alert note (a user_message) between steps or after the answer.
+    "conversation.tool_chain_ok": ("ok", None, None),
+    "conversation.compaction_between_steps": ("ok", None, "compaction"),
+    "conversation.compaction_after_answer": ("ok", None, "compaction"),
+    "stream_bg.compaction_with_events": ("ok", None, "compaction"),
+    # Tool rules: the terminal rule's call is the outcome (stop_reason tool_rule); a rule
+    # violation and a required-before-exit note are recovered from.
+    "sync.tool_rule_terminal": ("ok", None, None),
+    "sync.tool_rule_violation": ("ok", None, "invalid_tool_call"),
+    "sync.tool_rule_required_before_exit": ("ok", None, None),
+    # Long runs: every step counted, /usage and /metrics stop at 50.
+    "sync.tool_chain_62_steps": ("ok", None, None),
+    "sync.loop_max_steps_80": ("failed", "tool_loop", "max_steps"),
+    # Approvals: a denial is a note; a client-side tool pauses the run like an approval.
+    "sync.approval_denied": ("ok", None, "approval_denied"),
+    "sync.client_tool_requested": ("awaiting_approval", "approval_pending", None),
+    "sync.client_tool_returned": ("ok", None, None),
+    "async.cancelled_tool_finishes_late": ("cancelled", "cancelled", None),
+    # The system prompt alone does not fit: HTTP 400 (sync) or completed with an answer (stream).
+    "sync.system_prompt_overflow": ("failed", "context_window_overflow_in_system_prompt", None),
+    "stream.system_prompt_overflow": (
+        "failed",
+        "context_window_overflow_in_system_prompt",
+        "status_mismatch",
+    ),
+    "sync.untrusted_tool_return": ("ok", None, "suspicious_instructions"),
+    "sleeptime.foreground_ok": ("ok", None, None),
+    "sleeptime.background_ok": ("ok", None, None),
+    "sleeptime.foreground_before_failure": ("ok", None, None),
+    "sleeptime.background_failed": ("failed", "llm_api_error", None),
+    # Every other agent type: healthy, and failing on a provider 500 (the heartbeat loop stores
+    # the SDK's InternalServerError); a plain-text answer where a tool call is required.
+    "memgpt_agent.ok_reply": ("ok", None, None),
+    "memgpt_agent.heartbeats": ("ok", None, None),
+    "memgpt_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "memgpt_v2_agent.ok_reply": ("ok", None, None),
+    "memgpt_v2_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "memgpt_v2_agent.no_tool_call": ("failed", "no_tool_call", None),
+    "react_agent.ok_reply": ("ok", None, None),
+    "react_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "workflow_agent.ok_reply": ("ok", None, None),
+    "workflow_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "split_thread_agent.ok_reply": ("ok", None, None),
+    "split_thread_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "sleeptime_agent.ok_reply": ("ok", None, None),
+    "sleeptime_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "voice_convo_agent.ok_reply": ("ok", None, None),
+    "voice_convo_agent.llm_error_500": ("failed", "llm_api_error", None),
+    "voice_sleeptime_agent.ok_reply": ("ok", None, None),
+    # Its own finish_rethinking_memory crashes outside the voice endpoint: nothing done, failed.
+    "voice_sleeptime_agent.own_tool_error": ("failed", "tool_error", None),
+    "voice_sleeptime_agent.llm_error_500": ("failed", "llm_api_error", None),
+}
+
+# label -> the outcome's kind: how the run delivered, by agent type and run type.
+OUTCOMES: dict[str, str] = {
+    "sync.tool_rule_terminal": "terminal_tool",
+    "sleeptime.foreground_ok": "assistant_message",
+    "sleeptime.background_ok": "background",
+    "memgpt_agent.ok_reply": "assistant_message",
+    "memgpt_agent.heartbeats": "assistant_message",
+    "memgpt_v2_agent.ok_reply": "assistant_message",
+    "react_agent.ok_reply": "tool_call",
+    "workflow_agent.ok_reply": "tool_call",
+    "split_thread_agent.ok_reply": "assistant_message",
+    "sleeptime_agent.ok_reply": "text",
+    "voice_convo_agent.ok_reply": "assistant_message",
+    "voice_sleeptime_agent.ok_reply": "tool_call",
+    "conversation.compaction_after_answer": "assistant_message",
 }
 
 
@@ -103,8 +172,11 @@ def test_each_real_scenario_gets_the_right_verdict_and_root_cause(
     # bill of health.
     assert "trace_unavailable" not in kinds
     assert any(lim.startswith("No trace spans (/trace answered 501") for lim in diag.limitations)
+    if label in OUTCOMES:
+        assert diag.outcome is not None and diag.outcome.kind == OUTCOMES[label], diag.outcome
     if verdict == "ok":
-        assert diag.final_answer is not None
+        assert diag.outcome is not None and diag.outcome.kind != "none"
+        assert not [f for f in diag.findings if f.severity == "error"]
     else:
         assert not (diag.root_cause is None and verdict == "failed")
 
@@ -209,3 +281,39 @@ def test_cli_diagnose_timeline_and_compare_on_real_runs(seeded: SeededRuns) -> N
     compare = runner.invoke(cli, [*base, "compare", good, loop, "--json"])
     assert compare.exit_code == 0, compare.output
     assert json.loads(compare.stdout)["same_outcome"] is False
+
+
+def test_long_runs_count_every_step_where_usage_and_metrics_stop_at_50(seeded: SeededRuns) -> None:
+    for label, steps in (("sync.tool_chain_62_steps", 63), ("sync.loop_max_steps_80", 80)):
+        diag = _diagnose(seeded, label)
+        assert diag.step_count == steps == diag.usage.step_count, label
+        assert diag.usage.usage_endpoint_total_tokens is not None
+        assert diag.usage.total_tokens is not None
+        assert diag.usage.total_tokens > diag.usage.usage_endpoint_total_tokens
+        assert any(lim.startswith("/usage reports") for lim in diag.limitations)
+        assert len(render_diagnosis(diag)) <= 8_000
+        assert len(json.dumps(diagnosis_dict(diag))) <= 16_000
+
+
+def test_compaction_is_an_event_with_where_it_happened(seeded: SeededRuns) -> None:
+    between = _diagnose(seeded, "conversation.compaction_between_steps")
+    after = _diagnose(seeded, "conversation.compaction_after_answer")
+    assert [c.where for c in between.compactions] == ["between steps"]
+    assert [c.where for c in after.compactions] == ["after the answer"]
+    assert all(c.hidden_messages is not None for c in between.compactions + after.compactions)
+
+
+def test_a_tool_finishing_after_the_cancel_is_named(seeded: SeededRuns) -> None:
+    diag = _diagnose(seeded, "async.cancelled_tool_finishes_late")
+    assert diag.root_cause is not None and diag.root_cause.evidence_ids
+    assert "after the cancel" in (diag.root_cause.detail or "")
+
+
+def test_instructions_in_a_fetched_page_are_flagged_never_followed(seeded: SeededRuns) -> None:
+    diag = _diagnose(seeded, "sync.untrusted_tool_return")
+    finding = next(f for f in diag.findings if f.kind == "suspicious_instructions")
+    assert (
+        finding.severity == "warning" and finding.evidence_ids and finding.tool_name == "lab_fetch"
+    )
+    md = render_diagnosis(diag, detail="full")
+    assert "ignore previous instructions" not in md.split("```")[0]  # only ever inside a fence

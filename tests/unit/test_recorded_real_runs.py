@@ -145,9 +145,17 @@ CASES = {
     "sleeptime_agent__llm_error_500": ("failed", None, "failed", "llm_api_error", None),
     "voice_convo_agent__ok_reply": ("completed", "end_turn", "ok", None, None),
     "voice_convo_agent__llm_error_500": ("failed", None, "failed", "llm_api_error", None),
-    # Letta's own finish_rethinking_memory crashes in its sandbox (TypeError in compile()); the
-    # run ends on that error return with nothing done: completed by the server, failed in fact.
+    # Both recorded when the agent called its own finish_rethinking_memory, which crashes outside
+    # the voice endpoint (TypeError in compile()): the run ends on that error return with nothing
+    # done — completed by the server, failed in fact.
     "voice_sleeptime_agent__ok_reply": ("completed", "end_turn", "failed", "tool_error", None),
+    "voice_sleeptime_agent__own_tool_error": (
+        "completed",
+        "end_turn",
+        "failed",
+        "tool_error",
+        None,
+    ),
     "voice_sleeptime_agent__llm_error_500": ("failed", None, "failed", "llm_api_error", None),
 }
 
