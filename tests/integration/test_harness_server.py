@@ -202,6 +202,13 @@ EXPECTED: dict[str, tuple[str, str | None, int, tuple[str, str | None, str | Non
     # sleeptime_agent) reports a provider error as the raw client exception with stop_reason error.
     "memgpt_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
     "memgpt_agent.heartbeats": ("completed", "end_turn", 3, ("success", "end_turn", None)),
+    "memgpt_agent.failed_tool_heartbeat": (
+        "completed",
+        "end_turn",
+        2,
+        ("success", "end_turn", None),
+    ),
+    "memgpt_agent.tool_rule_violation": ("completed", "end_turn", 2, ("success", "end_turn", None)),
     "memgpt_v2_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
     "memgpt_v2_agent.no_tool_call": ("failed", None, 1, ("failed", "no_tool_call", "LLMError")),
     "react_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),

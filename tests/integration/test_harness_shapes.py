@@ -53,6 +53,8 @@ SHAPES: dict[str, list[str]] = {
     # memgpt-style agents answer through send_message, listed as assistant_message.
     "memgpt_agent.ok_reply": [U, A],
     "memgpt_agent.heartbeats": [U, CALL, RET, BEAT, CALL, RET, BEAT, A],
+    "memgpt_agent.failed_tool_heartbeat": [U, CALL, RET, BEAT, A],
+    "memgpt_agent.tool_rule_violation": [U, CALL, RET, BEAT, A],
     "memgpt_v2_agent.ok_reply": [U, A],
     "memgpt_v2_agent.no_tool_call": [],
     # Heartbeat-loop agents without send_message: the last tool call (no heartbeat) ends the turn.
@@ -278,6 +280,32 @@ def test_memgpt_heartbeats_are_user_messages_with_a_reason(
     ]
     args = [json.loads(m["tool_call"]["arguments"]) for m in _of(messages, CALL)]
     assert all(a["request_heartbeat"] is True for a in args)
+
+
+@pytest.mark.parametrize(
+    ("label", "tool_return", "reason"),
+    [
+        (
+            "memgpt_agent.failed_tool_heartbeat",
+            "Error executing function lab_fail: ValueError: lab_fail raised on purpose",
+            "Function call failed, returning control",
+        ),
+        (
+            "memgpt_agent.tool_rule_violation",
+            "[ToolConstraintError] Cannot call lab_does_not_exist, valid tools include: ",
+            "Continuing: tool rule violation.",
+        ),
+    ],
+)
+def test_the_heartbeat_loop_follows_an_error_tool_return_with_a_heartbeat(
+    label: str, tool_return: str, reason: str, seeded: SeededRuns, client: httpx.Client
+) -> None:
+    messages = _messages(client, seeded.run_id(label))
+    (error,) = _of(messages, RET)
+    assert error["status"] == "error" and error["tool_return"].startswith(tool_return)
+    (beat,) = _of(messages, BEAT)
+    packed = _packed(beat)
+    assert packed is not None and packed["reason"] == f"{NOTE}{reason}"
 
 
 def test_send_messages_hidden_return_shows_on_a_page_that_starts_after_the_answer(

@@ -555,9 +555,13 @@ def _agent_type_lanes() -> dict[str, list[Trigger]]:
         ]
         for agent_type in AGENT_TYPES
     }
-    result["type-memgpt_agent"].append(
-        _t("memgpt_agent.heartbeats", "tool_chain_ok seq=add,search hb=1")
-    )
+    result["type-memgpt_agent"] += [
+        _t("memgpt_agent.heartbeats", "tool_chain_ok seq=add,search hb=1"),
+        # A failing tool that asked for a heartbeat, and a call outside the allowed tools: the
+        # heartbeat loop answers both with a heartbeat user message.
+        _t("memgpt_agent.failed_tool_heartbeat", "tool_chain_ok seq=fail hb=1"),
+        _t("memgpt_agent.tool_rule_violation", "invalid_tool_call"),
+    ]
     result["type-memgpt_v2_agent"].append(_t("memgpt_v2_agent.no_tool_call", "plain_text"))
     # Its own tools only run inside the voice endpoint's VoiceSleeptimeAgent.
     result["type-voice_sleeptime_agent"].append(
@@ -583,7 +587,7 @@ AGENT_SPECS: dict[str, AgentSpec] = {
     "lab-untrusted": AgentSpec(custom_tools=("lab_fetch",)),
     "lab-overflow": AgentSpec(custom_tools=(), context_window=400),
     "lab-sleeptime": AgentSpec(custom_tools=(), enable_sleeptime=True),
-    "type-memgpt_agent": AgentSpec("memgpt_agent", custom_tools=("lab_add",)),
+    "type-memgpt_agent": AgentSpec("memgpt_agent", custom_tools=("lab_add", "lab_fail")),
     "type-memgpt_v2_agent": AgentSpec("memgpt_v2_agent", custom_tools=()),
     "type-react_agent": AgentSpec("react_agent", custom_tools=("lab_note",)),
     "type-workflow_agent": AgentSpec("workflow_agent", custom_tools=("lab_note",)),

@@ -25,7 +25,7 @@ quotes the foreground transcript, marker included) follows the marker's ``sleept
 | marker                                   | behaviour                                                     |
 |------------------------------------------|---------------------------------------------------------------|
 | ``ok_reply [reasoning=1]`` (or none)     | plain content (``reasoning_content`` added with reasoning=1)  |
-| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``), then text; ``say`` in ``seq`` answers text at that step; ``find`` searches a new query each step; ``sleep``, ``fetch``, ``finish`` call ``lab_sleep``, ``lab_fetch``, ``finish_rethinking_memory`` |
+| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``), then text; ``say`` in ``seq`` answers text at that step; ``find`` searches a new query each step; ``sleep``, ``fetch``, ``finish``, ``fail`` call ``lab_sleep``, ``lab_fetch``, ``finish_rethinking_memory``, ``lab_fail`` |
 | ``loop_max_steps [tool=search]``        | ``lab_add {"a":1,"b":1}`` (or ``conversation_search``) forever |
 | ``tool_error [retry=N]``                 | calls ``lab_fail`` (1+N times), then text                     |
 | ``llm_error code=500|503|429|400ctx|400|401|402|404 [at=N]`` | that HTTP error (from step N on)          |
@@ -159,6 +159,7 @@ SEQ_CALLS = {
     "sleep": lambda i: _call("lab_sleep", {"seconds": 8}),
     "fetch": lambda i: _call("lab_fetch", {"url": "https://example.com/notes"}),
     "finish": lambda i: _call("finish_rethinking_memory", {}),
+    "fail": lambda i: _call("lab_fail", {"reason": "scripted failure"}),
 }
 # The tool a heartbeat-loop agent without send_message ends its turn with (see the docstring).
 RESULT_TOOLS = ("lab_note", "finish_rethinking_memory")
