@@ -29,17 +29,22 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
+EXIT_INTERRUPTED = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+
 EXIT_CODES_EPILOG = """\b
 Exit codes:
   0  ok
   1  unexpected error (run again with --debug for a traceback)
-  2  usage error, invalid argument, or refused (missing --yes, LETTA_RUNS_READ_ONLY=1)
+  2  usage error, invalid argument, refused (missing --yes, LETTA_RUNS_READ_ONLY=1),
+       or an extra that is not installed (mcp, serve)
   3  not found (or a run stream that expired)
   4  authentication or permission denied (check LETTA_API_KEY / LETTA_PROJECT)
   5  not supported by this server (e.g. /trace without ClickHouse)
   6  network error or timeout
   7  other API error, or a response that could not be parsed
   8  partial result: printed, but some reads behind it failed (triage lists them)
+130  interrupted (Ctrl-C)
 
 \b
 Output: JSON on stdout when stdout is not a terminal or with --json, a table or Markdown
@@ -169,7 +174,7 @@ class LettaRunsGroup(click.Group):
             ctx.exit(0)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             state = state_of(ctx)
             if state.debug:
