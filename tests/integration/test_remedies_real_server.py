@@ -129,3 +129,51 @@ def test_the_client_side_tool_remedy_returns_the_result_and_the_run_continues(
     after = _diagnose(seeded.base_url, follow_up["id"])
     assert after.verdict == "ok", after.headline
     assert after.final_answer is not None
+
+
+def test_the_loop_remedy_rule_is_accepted_and_caps_the_tool_in_the_next_run(
+    letta_server: Any, seeded: SeededRuns
+) -> None:
+    # conversation_search is one of the agent's base tools; the scripted model calls it in
+    # every step whatever it is offered, as a model stuck in a loop does.
+    request = {
+        "messages": [
+            {"role": "user", "content": "remedy check [scenario:loop_max_steps tool=search]"}
+        ],
+        "max_steps": 6,
+    }
+    with httpx.Client(base_url=seeded.base_url, timeout=600) as http:
+        agent = _agent(http, letta_server.llm_url, [])
+        response = http.post(f"/v1/agents/{agent}/messages", json=request)
+        assert response.status_code == 200, response.text
+        (looped,) = _runs(http, agent)
+        diag = _diagnose(seeded.base_url, looped["id"])
+        assert diag.root_cause is not None and diag.root_cause.kind == "tool_loop"
+        api = diag.remedies[0].api
+        assert api is not None and api.body is not None
+        assert (api.method, api.path) == ("PATCH", f"/v1/agents/{agent}")
+        # As the remedy's note says: the new rule goes with the rules the agent already has.
+        current = http.get(f"/v1/agents/{agent}").json()["tool_rules"] or []
+        body = {"tool_rules": [*current, *api.body["tool_rules"]]}
+        response = http.request(api.method, api.path, json=body)
+        assert response.status_code == 200, response.text
+        stored = http.get(f"/v1/agents/{agent}").json()["tool_rules"]
+        (rule,) = [r for r in stored if r["type"] == "max_count_per_step"]
+        assert (rule["tool_name"], rule["max_count_limit"]) == ("conversation_search", 3)
+        assert len(stored) == len(current) + 1
+
+        response = http.post(f"/v1/agents/{agent}/messages", json=request)
+        assert response.status_code == 200, response.text
+        capped = _new_run(http, agent, {looped["id"]})
+        messages = http.get(f"/v1/runs/{capped['id']}/messages", params={"limit": 100}).json()
+    returns = [
+        m
+        for m in messages
+        if m["message_type"] == "tool_return_message" and m["name"] == "conversation_search"
+    ]
+    # The limit holds over the whole request: letta_v1_agent counts every call twice in Letta
+    # 0.16.8, so a limit of 3 lets two calls run (as the remedy says); every later one is refused.
+    assert [m["status"] for m in returns][:2] == ["success", "success"], returns
+    assert [m["status"] for m in returns].count("success") == 2, returns
+    refused = [m for m in returns if m["status"] == "error"]
+    assert refused and all("[ToolConstraintError]" in m["tool_return"] for m in refused)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from letta_runs.diagnosis import RunDiagnosis, diagnose
+from letta_runs.diagnosis.facts import gather_facts
 from letta_runs.diagnosis.findings import FINDING_KINDS
 from letta_runs.diagnosis.remedies import REMEDY_WRITERS
 from letta_runs.diagnosis.verdict import ROOT_CAUSE_PRIORITY
@@ -15,6 +17,7 @@ from letta_runs.rendering import diagnosis_dict, render_diagnosis
 from tests.unit.diagnosis_evidence import LATE, all_recorded, fixture, recorded
 
 RUNS = all_recorded()
+OPENAPI = Path(__file__).resolve().parents[1] / "data" / "openapi"
 # Kinds that are notes, never a root cause: no remedy is owed for them.
 NOTES = {"slow_step", "compaction", "approval_denied"}
 
@@ -70,13 +73,60 @@ def test_a_stuck_run_remedy_is_the_cancel_call() -> None:
     assert remedy.api.body == {"run_ids": [diag.run_id]}
 
 
-def test_a_loop_remedy_points_at_tool_rules_and_the_looping_tool() -> None:
+def test_a_loop_remedy_caps_the_looping_tool_per_request_and_suggests_max_steps() -> None:
     diag = diagnose(fixture("sync_max_steps_default"), now=LATE)
-    assert diag.remedies[0].kind == "tool_loop"
-    assert diag.remedies[0].api is not None and diag.remedies[0].api.body is not None
-    assert diag.remedies[0].api.body["tool_rules"][0]["tool_name"] == "lab_add"
+    remedy = diag.remedies[0]
+    assert remedy.kind == "tool_loop"
+    assert remedy.api is not None
+    # Not exit_loop: that would end every run after one call of the tool. Letta counts
+    # max_count_per_step over the whole request, so this stops the repeat after 3 calls.
+    assert (remedy.api.method, remedy.api.path, remedy.api.body) == (
+        "PATCH",
+        f"/v1/agents/{diag.agent_id}",
+        {
+            "tool_rules": [
+                {"type": "max_count_per_step", "tool_name": "lab_add", "max_count_limit": 3}
+            ]
+        },
+    )
+    assert "max_steps" in remedy.summary
+    assert remedy.detail is not None and '{"max_steps": 10}' in remedy.detail
+    assert remedy.api.note is not None and "replaces the whole list" in remedy.api.note
     # Consequences of the loop (no answer, the misleading status) get no remedy of their own.
     assert {r.kind for r in diag.remedies} <= {"tool_loop", "max_steps"}
+
+
+def test_the_loop_remedy_body_is_what_letta_0_16_8_accepts_on_patch_agent() -> None:
+    spec = json.loads((OPENAPI / "letta-openapi.0.16.8.json").read_text())
+    schemas = spec["components"]["schemas"]
+    body_ref = spec["paths"]["/v1/agents/{agent_id}"]["patch"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["$ref"]
+    update = schemas[body_ref.rsplit("/", 1)[1]]
+    (rules_array,) = [
+        s for s in update["properties"]["tool_rules"]["anyOf"] if s["type"] == "array"
+    ]
+    mapping = rules_array["items"]["discriminator"]["mapping"]
+    diag = diagnose(fixture("sync_max_steps_default"), now=LATE)
+    assert diag.remedies[0].api is not None and diag.remedies[0].api.body is not None
+    body = diag.remedies[0].api.body
+    assert set(body) <= set(update["properties"])
+    for rule in body["tool_rules"]:
+        schema = schemas[mapping[rule["type"]].rsplit("/", 1)[1]]
+        assert schema["title"] == "MaxCountPerStepToolRule"
+        assert set(schema["required"]) <= set(rule) <= set(schema["properties"])
+        assert isinstance(rule["max_count_limit"], int) and rule["max_count_limit"] >= 1
+
+
+def test_a_loop_remedy_without_a_tool_name_says_where_to_put_it() -> None:
+    diag = diagnose(fixture("sync_max_steps_default"), now=LATE)
+    assert diag.root_cause is not None
+    nameless = diag.root_cause.model_copy(update={"tool_name": None})
+    (remedy,) = REMEDY_WRITERS["tool_loop"](
+        gather_facts(fixture("sync_max_steps_default"), now=LATE, stuck_after=600.0), nameless, []
+    )
+    assert remedy.api is not None and remedy.api.body is not None
+    assert remedy.api.body["tool_rules"][0]["tool_name"] == "<tool_name>"
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))

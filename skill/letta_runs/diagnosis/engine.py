@@ -104,7 +104,7 @@ def diagnose(
 
     >>> diag = diagnose(load_bundle("run-….json"))      # doctest: +SKIP
     >>> diag.verdict, diag.root_cause.kind, diag.remedies[0].summary  # doctest: +SKIP
-    ('failed', 'tool_loop', 'Stop the model repeating lab_add: …')
+    ('failed', 'tool_loop', 'Cap lab_add per request with a max_count_per_step tool rule …')
     """
     f = gather_facts(ev, now=now, stuck_after=stuck_after)
     outcome = run_outcome(f)

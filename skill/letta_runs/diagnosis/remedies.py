@@ -24,6 +24,7 @@ from typing import Any
 
 from .facts import RunFacts
 from .findings import Finding
+from .loops import MIN_REPEAT
 from .result import ApiCall, PendingToolCall, Remedy
 
 __all__ = ["REMEDY_WRITERS", "remedies"]
@@ -208,21 +209,42 @@ def _max_tokens(f: RunFacts, finding: Finding, _: list[PendingToolCall]) -> list
     ]
 
 
+LOOP_CALL_CAP = MIN_REPEAT
+"""The ``max_count_limit`` the loop remedy proposes: as many calls as make a loop (a search tool
+may need a few calls; more of them in one request is the loop)."""
+
+
 def _loop(f: RunFacts, finding: Finding, _: list[PendingToolCall]) -> list[Remedy]:
-    tool = finding.tool_name or "the tool"
+    # Letta 0.16.8 (helpers/tool_rule_solver.py, agents/letta_agent_v2.py/_v3.py) builds one
+    # ToolRulesSolver per request and never clears its call history, so max_count_per_step
+    # counts a tool's calls over every step of the run; past the limit the tool is no longer
+    # offered and a call of it is answered with a [ToolConstraintError]. LettaAgentV3
+    # (letta_v1_agent, sleeptime_agent) registers every call twice, so there a limit of N lets
+    # ceil(N/2) calls run (checked on a real server). exit_loop (TerminalToolRule) instead ends
+    # the run after every call of the tool, useful or not.
+    tool = finding.tool_name or "<tool_name>"
+    cap = LOOP_CALL_CAP
+    rule = {"type": "max_count_per_step", "tool_name": tool, "max_count_limit": cap}
     return [
         Remedy(
             kind=finding.kind,
-            summary=f"Stop the model repeating {tool}: tool rules, a lower max_steps, and a tool "
-            "result that lets it move on",
-            detail=f"Make {tool} return a clear result or error the model can act on (its error "
-            "contract); a tool rule can end the loop after the call (exit_loop) or order the "
-            "tools (constrain_child_tools); send max_steps with the request to cap the cost.",
+            summary=f"Cap {tool} per request with a max_count_per_step tool rule (limit {cap}), "
+            "and send max_steps with the request",
+            detail=f"Letta counts a max_count_per_step rule over the whole request (every step of "
+            f"the run): once {tool} reaches the limit it is no longer offered, a further call is "
+            "refused with a [ToolConstraintError], and the model has to answer or use another "
+            f"tool. A limit of {cap} lets {cap} calls run ({(cap + 1) // 2} on letta_v1_agent and "
+            "sleeptime_agent, which count every call twice in Letta 0.16.8); the limit does "
+            "nothing when the tool is the agent's only one (Letta then offers every tool again). "
+            f"An exit_loop rule would not fit: it ends the run after every call of {tool}. Send "
+            'max_steps with each message request (Letta\'s default is 50, e.g. {"max_steps": '
+            "10}) to bound what a loop can cost, and make the tool return a result or an error "
+            "the model can act on.",
             api=_patch(
                 f,
-                {"tool_rules": [{"type": "exit_loop", "tool_name": tool}]},
-                f"ends the run after a call of {tool}; tool_rules replaces the agent's rules, so "
-                "include the ones it already has",
+                {"tool_rules": [rule]},
+                "tool_rules replaces the whole list: send this rule with the agent's current ones "
+                "(GET the agent)",
             ),
         )
     ]
