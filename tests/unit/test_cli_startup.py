@@ -22,13 +22,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "skill" / "letta_runs"
 LOOP_RUN = "run-a30ab545-21d6-4e68-b8a4-3a53f0bd1011"
 
-# A fresh interpreter runs the CLI in-process, then reports what it imported.
+# A fresh interpreter runs the CLI in-process, then reports what it imported (an entry set to
+# None marks a module as absent: it was not imported).
 PROBE = """
 import json, sys
 from letta_runs.cli import main
 code = main(sys.argv[2:])
 with open(sys.argv[1], "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+    modules = sorted(name for name, module in sys.modules.items() if module is not None)
+    json.dump({"code": code, "modules": modules}, f)
 """
 
 # Never loaded by the CLI's own commands: the analysis, the templates and the optional faces.
@@ -98,6 +100,36 @@ def test_runs_get_loads_the_client_but_not_the_diagnosis_or_templates(tmp_path: 
     modules = imported_by("--demo", "runs", "get", LOOP_RUN, "--json", tmp_path=tmp_path)
     assert {"httpx", "pydantic", "letta_runs.models"} <= modules  # the probe really fetched
     assert loaded(modules, NOT_FOR_A_RUNS_API_CALL) == []
+
+
+def test_runs_get_does_not_load_httpx_s_own_command_line(tmp_path: Path) -> None:
+    """httpx imports its console script (rich, pygments) when they are installed; the CLI never
+    uses it, so it marks it absent before httpx is first imported."""
+    import importlib.util
+
+    modules = imported_by("--demo", "runs", "get", LOOP_RUN, "--json", tmp_path=tmp_path)
+    assert "httpx" in modules
+    assert loaded(modules, ("httpx._main", "pygments")) == []
+    if importlib.util.find_spec("rich") is not None:  # else nothing to keep out
+        assert loaded(modules, ("rich",)) == []
+
+
+def test_the_library_import_leaves_httpx_whole() -> None:
+    """Only the command line skips httpx's console script: ``import letta_runs`` and the
+    clients leave ``httpx.main`` as httpx defines it."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, letta_runs; from letta_runs import RunsClient; import httpx; "
+            "print(sys.modules.get('httpx._main', 'absent') is None)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
 
 
 def test_python_dash_m_letta_runs_is_the_cli() -> None:

@@ -54,8 +54,22 @@ for _command in REPORT_COMMANDS:
     cli.add_command(_command)
 
 
+def _skip_httpx_command_line() -> None:
+    """Keep httpx from importing its own command line (``httpx._main``) in this process.
+
+    ``import httpx`` tries ``from ._main import main``, which loads rich and pygments whenever
+    they are installed (the ``mcp`` extra brings rich): about a fifth of the start-up of every
+    command that reads from a server, for a console script letta-runs never calls. Marking the
+    module absent makes httpx fall back to its stub ``httpx.main``. Only done before httpx is
+    first imported, and only by the command line, never by ``import letta_runs``.
+    """
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the ``letta-runs`` console script)."""
+    _skip_httpx_command_line()
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="letta-runs")
     except SystemExit as exc:
