@@ -230,16 +230,13 @@ def _loop(f: RunFacts, finding: Finding, _: list[PendingToolCall]) -> list[Remed
             kind=finding.kind,
             summary=f"Cap {tool} per request with a max_count_per_step tool rule (limit {cap}), "
             "and send max_steps with the request",
-            detail=f"Letta counts a max_count_per_step rule over the whole request (every step of "
-            f"the run): once {tool} reaches the limit it is no longer offered, a further call is "
-            "refused with a [ToolConstraintError], and the model has to answer or use another "
-            f"tool. A limit of {cap} lets {cap} calls run ({(cap + 1) // 2} on letta_v1_agent and "
-            "sleeptime_agent, which count every call twice in Letta 0.16.8); the limit does "
-            "nothing when the tool is the agent's only one (Letta then offers every tool again). "
-            f"An exit_loop rule would not fit: it ends the run after every call of {tool}. Send "
-            'max_steps with each message request (Letta\'s default is 50, e.g. {"max_steps": '
-            "10}) to bound what a loop can cost, and make the tool return a result or an error "
-            "the model can act on.",
+            detail=f"Letta counts the rule over the whole request: once {tool} reaches the limit "
+            "it is no longer offered and a further call is refused ([ToolConstraintError]), so the "
+            f"model has to answer or use another tool. A limit of {cap} lets {cap} calls run "
+            f"({(cap + 1) // 2} on letta_v1_agent and sleeptime_agent, which count each call twice "
+            "in Letta 0.16.8); it is not enforced when the tool is the agent's only one. exit_loop "
+            "would end the run after every call. Also send max_steps with each message request "
+            '(default 50, e.g. {"max_steps": 10}), and make the tool\'s result say when to stop.',
             api=_patch(
                 f,
                 {"tool_rules": [rule]},
