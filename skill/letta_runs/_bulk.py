@@ -166,12 +166,12 @@ def _agent_messages_call(client: BaseRunsClient, agent_id: str, **kwargs: Any) -
     )
 
 
-def _agent_call(agent_id: str) -> _Call:
+def _agent_call(agent_id: str, *, include_tools: bool = False) -> _Call:
     from ._client import _Call
 
     validate_agent_id(agent_id)
     # A relationship that does not exist keeps the answer small: the agent's own fields only.
-    params = {"include_relationships": ["none"]}
+    params = {"include_relationships": ["tools" if include_tools else "none"]}
     return _Call("GET", f"/v1/agents/{agent_id}", "agents.retrieve", params)
 
 
@@ -315,9 +315,10 @@ class Agents:
         self._client = client
         self.messages = AgentMessages(client)
 
-    def retrieve(self, agent_id: str) -> Agent:
-        """The agent without its relationships (memory blocks, tools, sources)."""
-        call = _agent_call(agent_id)
+    def retrieve(self, agent_id: str, *, include_tools: bool = False) -> Agent:
+        """The agent without its relationships (memory blocks, tools, sources); with
+        ``include_tools`` its attached tools too (``Agent.tool_names``)."""
+        call = _agent_call(agent_id, include_tools=include_tools)
         return self._client._model(Agent, self._client._get_json(call), call)
 
 
@@ -437,8 +438,8 @@ class AsyncAgents:
         self._client = client
         self.messages = AsyncAgentMessages(client)
 
-    async def retrieve(self, agent_id: str) -> Agent:
-        call = _agent_call(agent_id)
+    async def retrieve(self, agent_id: str, *, include_tools: bool = False) -> Agent:
+        call = _agent_call(agent_id, include_tools=include_tools)
         return self._client._model(Agent, await self._client._get_json(call), call)
 
 

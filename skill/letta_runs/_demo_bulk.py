@@ -73,6 +73,8 @@ class BulkIndex:
         keyed: list[tuple[datetime, int, int, Group, str | None]] = []
         first_seen: dict[str, datetime] = {}
         step_times: list[tuple[datetime, str, dict[str, Any]]] = []
+        self.recorded_agents: dict[str, dict[str, Any]] = {}
+        """What a bundle's ``agent`` section recorded of its agent (type and tool names)."""
         for run_no, bundle in enumerate(
             sorted(bundles, key=lambda b: (b["run"].get("created_at") or "", b["run"]["id"]))
         ):
@@ -81,6 +83,9 @@ class BulkIndex:
             created = _date(run.get("created_at")) or datetime(1970, 1, 1, tzinfo=UTC)
             if isinstance(agent, str):
                 first_seen[agent] = min(first_seen.get(agent, created), created)
+                section = bundle.get("agent")
+                if isinstance(section, dict) and section.get("status") == 200:
+                    self.recorded_agents[agent] = section.get("body") or {}
             times = self._insertion_times(_groups(bundle.get("messages") or []), created)
             for pos, (when, group) in enumerate(times):
                 keyed.append((when, run_no, pos, group, agent))
@@ -211,9 +216,13 @@ class BulkIndex:
             )
         if agent_id not in self.known_agents:
             return _json(404, {"detail": f"Agent with id {agent_id} not found"})
-        return _json(
-            200, {"id": agent_id, "name": f"demo-{agent_id[6:14]}", "agent_type": "letta_v1_agent"}
-        )
+        recorded = self.recorded_agents.get(agent_id)
+        if recorded is not None:
+            tools = [{"name": name} for name in recorded.get("tool_names") or []]
+            body = {"agent_type": recorded.get("agent_type"), "tools": tools}
+        else:
+            body = {"agent_type": "letta_v1_agent"}
+        return _json(200, {"id": agent_id, "name": f"demo-{agent_id[6:14]}", **body})
 
     # -- steps
 

@@ -1,8 +1,9 @@
 """Everything the server knows about one run, fetched once and kept together.
 
 ``Evidence`` is the input of every analysis (``letta_runs.diagnosis``): the run, all its steps
-and messages in chronological order, ``/usage``, ``/metrics``, ``/trace`` and optionally the
-replayed stream. An endpoint that failed is recorded in ``endpoint_errors`` instead of losing the
+and messages in chronological order, ``/usage``, ``/metrics``, ``/trace``, what the run's agent
+is (``AgentProfile``: its type and the names of its tools, from ``GET /v1/agents/{id}``) and
+optionally the replayed stream. An endpoint that failed is recorded in ``endpoint_errors`` instead of losing the
 rest — an unavailable trace is a *limitation*, never a sign of health.
 
 Evidence comes from three places:
@@ -18,9 +19,14 @@ Bundle format ``letta-runs.bundle/1`` (JSON object)::
      "run": {...}, "steps": [... oldest first ...], "messages": [... oldest first ...],
      "usage": {"status": 200, "body": {...}}, "metrics": {"status": 200, "body": {...}},
      "trace": {"status": 501, "body": {"detail": "..."}},
-     "stream": {"status": 200, "sse": "data: ...\\n\\n"}  or  {"status": 400, "body": {...}}}
+     "stream": {"status": 200, "sse": "data: ...\\n\\n"}  or  {"status": 400, "body": {...}},
+     "agent": {"status": 200, "body": {"id": "agent-...", "agent_type": "memgpt_agent",
+                                        "tool_names": ["send_message", ...]}}}
 
-``usage``/``metrics``/``trace``/``stream`` may be missing or ``null`` (not fetched).
+``usage``/``metrics``/``trace``/``stream``/``agent`` may be missing or ``null`` (not fetched;
+bundles written before ``agent`` existed have none). ``agent`` keeps only the agent's type and
+tool names (``tool_names`` is ``null`` when they were not read), never its system prompt or
+memory.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from ._blocking import blocking
 from ._exceptions import APIStatusError, InvalidArgumentError, LettaRunsError
 from ._streaming import parse_sse
 from .models import (
+    Agent,
     Message,
     Run,
     RunMetrics,
@@ -53,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "AgentProfile",
     "EndpointError",
     "Evidence",
     "evidence_for",
@@ -85,6 +93,28 @@ class EndpointError(BaseModel):
     message: str = ""
 
 
+class AgentProfile(BaseModel):
+    """What the diagnosis needs to know about the run's agent: its type and the names of its
+    tools (``None``: not read). Nothing else of the agent is kept (no system prompt, no memory).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    agent_type: str | None = None
+    tool_names: list[str] | None = None
+
+    @classmethod
+    def of(cls, agent: Agent, *, with_tools: bool) -> AgentProfile:
+        """The profile of an agent as the server returned it (``with_tools``: it was read with
+        its tools, so an empty list means none are attached)."""
+        return cls(
+            id=agent.id,
+            agent_type=agent.agent_type,
+            tool_names=agent.tool_names if with_tools else None,
+        )
+
+
 class Evidence(BaseModel):
     """One run and everything fetched about it. Steps and messages are oldest first."""
 
@@ -98,6 +128,8 @@ class Evidence(BaseModel):
     trace: list[TraceSpan] | None = None
     endpoint_errors: dict[str, EndpointError] = Field(default_factory=dict)
     stream_events: list[StreamEvent] | None = None
+    agent: AgentProfile | None = None
+    """The run's agent (``None``: not read, or the read failed — see ``endpoint_errors``)."""
     source: str = "unknown"
     fetched_at: datetime | None = None
 
@@ -169,6 +201,9 @@ class Evidence(BaseModel):
             out["stream"] = _error_section(self.endpoint_errors["stream"])
         else:
             out["stream"] = None
+        out["agent"] = _section(
+            self.agent.model_dump(mode="json") if self.agent else None, "agent", self
+        )
         return out
 
 
@@ -255,6 +290,13 @@ def _from_bundle_dict(data: dict[str, Any]) -> Evidence:
             stream_events = parse_sse_text(stream["sse"])
         elif stream.get("status") != 200:
             errors["stream"] = _endpoint_error_from_section("stream", stream)
+    agent: Any = None
+    section = data.get("agent")
+    if isinstance(section, dict):
+        if section.get("status") == 200 and isinstance(section.get("body"), dict):
+            agent = section["body"]
+        elif "status" in section:
+            errors["agent"] = _endpoint_error_from_section("agent", section)
     steps = data.get("steps") or []
     if data.get("steps_order") == "desc":
         steps = list(reversed(steps))
@@ -270,6 +312,7 @@ def _from_bundle_dict(data: dict[str, Any]) -> Evidence:
             "trace": trace if isinstance(trace, list) else None,
             "endpoint_errors": errors,
             "stream_events": stream_events,
+            "agent": agent,
             "source": str(data.get("source") or "bundle"),
             "fetched_at": recorded if isinstance(recorded, str) else None,
         }
@@ -392,6 +435,8 @@ async def gather_evidence(
     run: Run | None = None,
     messages: list[Message] | None = None,
     steps: list[Step] | None = None,
+    include_agent: bool = True,
+    agent: AgentProfile | None = None,
 ) -> Evidence:
     """Fetch a run and everything about it, all endpoints concurrently.
 
@@ -402,11 +447,23 @@ async def gather_evidence(
     fetched again; ``include_usage=False`` / ``include_metrics=False`` leave those unread
     (``endpoint_errors`` says ``not_fetched``).
 
+    The run's agent (``GET /v1/agents/{agent_id}`` with its tools: one more request, sent as soon
+    as the run names its agent, alongside the steps and messages) becomes ``Evidence.agent``; a
+    failure is recorded in ``endpoint_errors["agent"]``. ``agent`` known elsewhere (a triage that
+    read the agent's type) is used as it is; ``include_agent=False`` leaves it unread.
+
     >>> async with AsyncRunsClient() as client:                  # doctest: +SKIP
     ...     ev = await gather_evidence(client, "run-…")
     """
     errors: dict[str, EndpointError] = {}
-    run_task = _given(run) if run is not None else client.runs.retrieve(run_id)
+    run_task = asyncio.ensure_future(
+        _given(run) if run is not None else client.runs.retrieve(run_id)
+    )
+    agent_task = asyncio.ensure_future(
+        _given(agent)
+        if agent is not None or not include_agent
+        else _guard("agent", _read_agent_profile(client, run_task), errors)
+    )
     steps_task = (
         _given(steps)
         if steps is not None
@@ -437,6 +494,7 @@ async def gather_evidence(
     run, steps, messages, usage, metrics, trace = await asyncio.gather(
         run_task, steps_task, messages_task, usage_task, metrics_task, trace_task
     )
+    agent = await agent_task
     stream_events: list[StreamEvent] | None = None
     if include_stream and _stream_worth_reading(run):
         stream_events = await _guard("stream", _capture_stream_async(client, run_id), errors)
@@ -449,9 +507,25 @@ async def gather_evidence(
         trace=list(trace) if trace is not None else None,
         endpoint_errors=errors,
         stream_events=stream_events,
+        agent=agent,
         source=f"api:{client.base_url}",
         fetched_at=datetime.now(UTC),
     )
+
+
+async def _read_agent_profile(
+    client: AsyncRunsClient, run_task: asyncio.Future[Run]
+) -> AgentProfile | None:
+    """The run's agent, read as soon as the run names it (a failing run read is reported by the
+    run's own task, not here)."""
+    try:
+        run = await asyncio.shield(run_task)
+    except Exception:  # the run read's own error is the one raised
+        return None
+    if not run.agent_id:
+        return None
+    agent = await client.agents.retrieve(run.agent_id, include_tools=True)
+    return AgentProfile.of(agent, with_tools=True)
 
 
 async def _none() -> None:

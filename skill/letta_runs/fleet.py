@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._exceptions import LettaRunsError, NotSupportedError
-from .evidence import EndpointError, Evidence, gather_evidence
+from .evidence import AgentProfile, EndpointError, Evidence, gather_evidence
 from .models import Message, Run, Step, ToolReturnMessage
 
 if TYPE_CHECKING:
@@ -86,6 +86,15 @@ class WindowRun:
     messages: list[Message] | None
     steps: list[Step] | None
     per_run_reason: str | None = None
+    agent_type: str | None = None
+    """The agent's type when the window read it anyway (the all-agents messages list)."""
+
+    @property
+    def agent(self) -> AgentProfile | None:
+        """What the window knows of the run's agent: its type, never its tools."""
+        if self.agent_type is None:
+            return None
+        return AgentProfile(id=self.run.agent_id, agent_type=self.agent_type)
 
     @property
     def active(self) -> bool:
@@ -477,6 +486,7 @@ class _WindowReader:
             messages=messages,
             steps=steps,
             per_run_reason="; ".join(reasons) or None,
+            agent_type=self._known_agent_type(run.agent_id),
         )
 
     def _collect(self, walk: _Walk[T] | None, run: Run, reasons: list[str]) -> list[T] | None:
@@ -522,6 +532,13 @@ class _WindowReader:
                 return (await self.client.agents.retrieve(agent_id)).agent_type
             except LettaRunsError:
                 return None
+
+    def _known_agent_type(self, agent_id: str | None) -> str | None:
+        """The agent's type if it was already read (never a new request)."""
+        task = self.agent_lookups.get(agent_id or "")
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
 
     async def _agent_type(self, agent_id: str) -> str | None:
         self._look_up_agent(agent_id)
@@ -625,6 +642,7 @@ def bulk_evidence(item: WindowRun, *, source: str) -> Evidence:
         run=item.run,
         steps=list(item.steps or []),
         messages=list(item.messages or []),
+        agent=item.agent,
         endpoint_errors=errors,
         source=source,
         fetched_at=datetime.now(UTC),
@@ -680,6 +698,9 @@ async def scan_window(
                     include_trace=False,
                     include_usage=include_usage,
                     include_metrics=include_metrics,
+                    # A triage never reads the agent per run: only a type already read.
+                    include_agent=False,
+                    agent=item.agent,
                 )
             except LettaRunsError as exc:
                 stats.failed_runs += 1

@@ -145,6 +145,14 @@ class Run(LettaModel):
         return str(err)
 
 
+class AgentTool(LettaModel):
+    """One tool attached to an agent (``GET /v1/agents/{id}`` with its ``tools`` relationship)."""
+
+    id: str | None = None
+    name: str | None = None
+    tool_type: str | None = None
+
+
 class Agent(LettaModel):
     """An agent as ``GET /v1/agents/{id}`` returns it; only the fields letta-runs reads are typed.
 
@@ -155,6 +163,13 @@ class Agent(LettaModel):
     id: str
     name: str | None = None
     agent_type: str | None = None
+    tools: list[AgentTool] | None = None
+    """The attached tools: only meaningful when read with ``include_tools=True`` (without it
+    Letta leaves the relationship out, and may answer an empty list)."""
+
+    @property
+    def tool_names(self) -> list[str] | None:
+        return None if self.tools is None else [t.name for t in self.tools if t.name]
 
 
 class Step(LettaModel):

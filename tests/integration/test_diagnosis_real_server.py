@@ -17,7 +17,7 @@ from letta_runs import AsyncRunsClient, RunsClient
 from letta_runs.cli import cli
 from letta_runs.composites import diagnose_run, export_run, find_stuck_runs, triage_runs
 from letta_runs.diagnosis import diagnose
-from letta_runs.evidence import load_bundle
+from letta_runs.evidence import gather_evidence, load_bundle
 from letta_runs.rendering import diagnosis_dict, render_diagnosis
 
 from tests.letta_server import SeededRuns
@@ -104,6 +104,9 @@ EXPECTED: dict[str, tuple[str, str | None, str | None]] = {
     "memgpt_agent.ok_reply": ("ok", None, None),
     "memgpt_agent.heartbeats": ("ok", None, None),
     "memgpt_agent.llm_error_500": ("failed", "llm_api_error", None),
+    # A heartbeat call, then an ordinary tool without one: the turn ends, send_message is never
+    # called, the user gets no reply (the agent read says it is a memgpt_agent).
+    "memgpt_agent.never_send_message": ("failed", "no_final_answer", "status_mismatch"),
     "memgpt_v2_agent.ok_reply": ("ok", None, None),
     "memgpt_v2_agent.llm_error_500": ("failed", "llm_api_error", None),
     "memgpt_v2_agent.no_tool_call": ("failed", "no_tool_call", None),
@@ -138,6 +141,7 @@ OUTCOMES: dict[str, str] = {
     "voice_convo_agent.ok_reply": "assistant_message",
     "voice_sleeptime_agent.ok_reply": "tool_call",
     "conversation.compaction_after_answer": "assistant_message",
+    "memgpt_agent.never_send_message": "none",
 }
 
 
@@ -181,12 +185,59 @@ def test_each_real_scenario_gets_the_right_verdict_and_root_cause(
         assert not (diag.root_cause is None and verdict == "failed")
 
 
+@pytest.mark.parametrize(
+    ("label", "agent_type"),
+    [
+        ("memgpt_agent.never_send_message", "memgpt_agent"),
+        ("react_agent.ok_reply", "react_agent"),
+        ("workflow_agent.ok_reply", "workflow_agent"),
+    ],
+)
+def test_the_diagnosis_reads_the_agent_that_decides_a_turn_ending_on_a_tool_call(
+    seeded: SeededRuns, label: str, agent_type: str
+) -> None:
+    async def go() -> Any:
+        async with AsyncRunsClient(base_url=seeded.base_url) as ac:
+            return await gather_evidence(ac, seeded.run_id(label))
+
+    import asyncio
+
+    ev = asyncio.run(go())
+    assert "agent" not in ev.endpoint_errors
+    assert ev.agent is not None and ev.agent.agent_type == agent_type
+    assert ev.agent.tool_names is not None
+    # Letta 0.16.8 gives send_message to memgpt agents only; react and workflow agents end a
+    # turn on a tool call without a heartbeat by design.
+    has_send_message = "send_message" in ev.agent.tool_names
+    assert has_send_message == (agent_type == "memgpt_agent")
+    diag = diagnose(ev)
+    assert not any("agent's type could not be read" in lim for lim in diag.limitations)
+    if has_send_message:
+        assert (diag.verdict, diag.outcome and diag.outcome.kind) == ("failed", "none")
+        assert diag.root_cause is not None and "did not call it" in diag.root_cause.summary
+    else:
+        assert (diag.verdict, diag.outcome and diag.outcome.kind) == ("ok", "tool_call")
+        # Without the agent read the same run is kept as by design, with the limitation.
+        unknown = diagnose(ev.model_copy(update={"agent": None}))
+        assert unknown.verdict == "ok"
+        assert any("agent's type could not be read" in lim for lim in unknown.limitations)
+
+
 def test_a_call_to_a_tool_that_does_not_exist_is_named(seeded: SeededRuns) -> None:
     diag = _diagnose(seeded, "sync.invalid_tool_call")
     kinds = {f.kind for f in diag.findings}
     assert "invalid_tool_call" in kinds, (diag.headline, sorted(kinds))
     finding = next(f for f in diag.findings if f.kind == "invalid_tool_call")
     assert finding.tool_name and finding.tool_call_id
+    # Letta words a missing tool and a forbidden one alike; the agent's tools tell them apart.
+    assert "(it is not attached to the agent)" in finding.summary
+
+
+def test_a_call_a_tool_rule_forbade_is_not_called_missing(seeded: SeededRuns) -> None:
+    diag = _diagnose(seeded, "sync.tool_rule_violation")
+    finding = next(f for f in diag.findings if f.kind == "invalid_tool_call")
+    assert finding.tool_name == "memory_insert"
+    assert "attached to the agent, but the agent's tool rules did not allow it" in finding.summary
 
 
 def test_a_run_left_running_is_running_when_young_and_stuck_when_old(seeded: SeededRuns) -> None:

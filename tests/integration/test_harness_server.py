@@ -209,6 +209,7 @@ EXPECTED: dict[str, tuple[str, str | None, int, tuple[str, str | None, str | Non
         ("success", "end_turn", None),
     ),
     "memgpt_agent.tool_rule_violation": ("completed", "end_turn", 2, ("success", "end_turn", None)),
+    "memgpt_agent.never_send_message": ("completed", "end_turn", 2, ("success", "end_turn", None)),
     "memgpt_v2_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),
     "memgpt_v2_agent.no_tool_call": ("failed", None, 1, ("failed", "no_tool_call", "LLMError")),
     "react_agent.ok_reply": ("completed", "end_turn", 1, ("success", "end_turn", None)),

@@ -55,6 +55,8 @@ SHAPES: dict[str, list[str]] = {
     "memgpt_agent.heartbeats": [U, CALL, RET, BEAT, CALL, RET, BEAT, A],
     "memgpt_agent.failed_tool_heartbeat": [U, CALL, RET, BEAT, A],
     "memgpt_agent.tool_rule_violation": [U, CALL, RET, BEAT, A],
+    # A call without a heartbeat ends the turn: no send_message, nothing for the user.
+    "memgpt_agent.never_send_message": [U, CALL, RET, BEAT, CALL, RET],
     "memgpt_v2_agent.ok_reply": [U, A],
     "memgpt_v2_agent.no_tool_call": [],
     # Heartbeat-loop agents without send_message: the last tool call (no heartbeat) ends the turn.

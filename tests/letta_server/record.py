@@ -8,7 +8,9 @@ as ``{"status", "body"}`` and the stream as its raw SSE text, plus a log of the 
 Raw httpx only, so a bundle shows exactly what the server said. Steps and messages are walked page
 by page (messages with ``after=`` in ascending order, steps with ``order=asc`` and ``after=``);
 ``/trace`` and ``/stream`` keep their HTTP status whatever it is (501 without ClickHouse; 400 for a
-run that was not started in background mode). ``/stream`` is read with an idle timeout, because for
+run that was not started in background mode). The run's agent (``GET /v1/agents/{id}`` with its
+tools) is kept as the bundle's ``agent`` section, reduced to its type and tool names: a bundle never
+holds the agent's system prompt or memory. ``/stream`` is read with an idle timeout, because for
 some runs it sends nothing but a ping every 20 s and never ends.
 """
 
@@ -102,6 +104,24 @@ def scrub_paths(value: Any, replacements: dict[str, str]) -> Any:
     return value
 
 
+def _agent_section(client: httpx.Client, agent_id: str | None) -> dict[str, Any] | None:
+    """The agent's type and tool names (the bundle's ``agent``), or the error the read got."""
+    if not agent_id:
+        return None
+    response = client.get(f"/v1/agents/{agent_id}", params={"include_relationships": ["tools"]})
+    if response.status_code != 200:
+        return _section(response)
+    body = response.json()
+    return {
+        "status": 200,
+        "body": {
+            "id": body.get("id"),
+            "agent_type": body.get("agent_type"),
+            "tool_names": [t.get("name") for t in body.get("tools") or [] if t.get("name")],
+        },
+    }
+
+
 def record_bundle(
     base_url: str,
     run_id: str,
@@ -122,6 +142,7 @@ def record_bundle(
         usage = client.get(f"/v1/runs/{run_id}/usage")
         metrics = client.get(f"/v1/runs/{run_id}/metrics")
         trace = client.get(f"/v1/runs/{run_id}/trace")
+        agent = _agent_section(client, run.json().get("agent_id"))
         stream = _stream(
             client,
             run_id,
@@ -139,6 +160,7 @@ def record_bundle(
         "metrics": _section(metrics),
         "trace": _section(trace),
         "stream": stream,
+        "agent": agent,
         "pages": {"steps": steps_pages, "messages": messages_pages},
     }
 

@@ -561,6 +561,9 @@ def _agent_type_lanes() -> dict[str, list[Trigger]]:
         # heartbeat loop answers both with a heartbeat user message.
         _t("memgpt_agent.failed_tool_heartbeat", "tool_chain_ok seq=fail hb=1"),
         _t("memgpt_agent.tool_rule_violation", "invalid_tool_call"),
+        # A heartbeat call, then an ordinary tool without one: the turn ends and send_message is
+        # never called, so the user gets no reply.
+        _t("memgpt_agent.never_send_message", "tool_chain_ok seq=search,add hb=1,0"),
     ]
     result["type-memgpt_v2_agent"].append(_t("memgpt_v2_agent.no_tool_call", "plain_text"))
     # Its own tools only run inside the voice endpoint's VoiceSleeptimeAgent.

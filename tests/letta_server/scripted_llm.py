@@ -25,7 +25,7 @@ quotes the foreground transcript, marker included) follows the marker's ``sleept
 | marker                                   | behaviour                                                     |
 |------------------------------------------|---------------------------------------------------------------|
 | ``ok_reply [reasoning=1]`` (or none)     | plain content (``reasoning_content`` added with reasoning=1)  |
-| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``), then text; ``say`` in ``seq`` answers text at that step; ``find`` searches a new query each step; ``sleep``, ``fetch``, ``finish``, ``fail`` call ``lab_sleep``, ``lab_fetch``, ``finish_rethinking_memory``, ``lab_fail`` |
+| ``tool_chain_ok seq=add,mem,search,note [repeat=N] [hb=1]`` | one tool call per step (``seq`` repeated N times; ``hb=1``: each with ``request_heartbeat: true``; ``hb=1,0``: per step, ``0`` is ``request_heartbeat: false``, the last value holds for later steps), then text; ``say`` in ``seq`` answers text at that step; ``find`` searches a new query each step; ``sleep``, ``fetch``, ``finish``, ``fail`` call ``lab_sleep``, ``lab_fetch``, ``finish_rethinking_memory``, ``lab_fail`` |
 | ``loop_max_steps [tool=search]``        | ``lab_add {"a":1,"b":1}`` (or ``conversation_search``) forever |
 | ``tool_error [retry=N]``                 | calls ``lab_fail`` (1+N times), then text                     |
 | ``llm_error code=500|503|429|400ctx|400|401|402|404 [at=N]`` | that HTTP error (from step N on)          |
@@ -293,9 +293,13 @@ def _scenario_plan(
             return text(f"An answer in the middle of the chain, step {step} (scripted).")
         if step < len(seq):
             tool_call = SEQ_CALLS[seq[step]](step)
-            if params.get("hb") == "1":
+            heartbeats = params.get("hb", "").split(",")
+            heartbeat = heartbeats[min(step, len(heartbeats) - 1)]
+            if heartbeat in ("0", "1"):
                 arguments = json.loads(tool_call["arguments"])
-                tool_call = _call(tool_call["name"], {**arguments, "request_heartbeat": True})
+                tool_call = _call(
+                    tool_call["name"], {**arguments, "request_heartbeat": heartbeat == "1"}
+                )
             return call(tool_call)
         return text("All tools ran (scripted).")
     if name == "plain_text":

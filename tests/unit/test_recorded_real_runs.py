@@ -132,6 +132,15 @@ CASES = {
     "memgpt_agent__ok_reply": ("completed", "end_turn", "ok", None, None),
     "memgpt_agent__heartbeats": ("completed", "end_turn", "ok", None, None),
     "memgpt_agent__llm_error_500": ("failed", None, "failed", "llm_api_error", None),
+    # A heartbeat call, then lab_add without one: the turn ended and send_message was never
+    # called (the bundle records the agent: a memgpt_agent with send_message).
+    "memgpt_agent__never_send_message": (
+        "completed",
+        "end_turn",
+        "failed",
+        "no_final_answer",
+        "status_mismatch",
+    ),
     "memgpt_v2_agent__ok_reply": ("completed", "end_turn", "ok", None, None),
     "memgpt_v2_agent__llm_error_500": ("failed", None, "failed", "llm_api_error", None),
     "memgpt_v2_agent__no_tool_call": ("failed", None, "failed", "no_tool_call", None),
@@ -173,6 +182,7 @@ OUTCOMES = {
     "conversation__compaction_after_answer": "assistant_message",
     "sync__client_tool_returned": "assistant_message",
     "memgpt_v2_agent__no_tool_call": "none",
+    "memgpt_agent__never_send_message": "none",
 }
 
 

@@ -155,7 +155,7 @@ def diagnose(
         final_answer=final_answer(outcome),
         first_failure=first,
         pending_approval=pending,
-        limitations=limitations(f, usage),
+        limitations=limitations(f, usage, outcome),
         next_steps=[render_next_step(a, "cli") for a in actions],
         next_actions=actions,
         remedies=remedies(f, root, findings, pending),

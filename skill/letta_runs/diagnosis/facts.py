@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from ..evidence import Evidence
+from ..evidence import AgentProfile, Evidence
 from ..models import Message, Run, Step, ToolReturn, ToolReturnMessage
 from .inputs import InputKind, input_kind
 from .loops import ToolCallRecord, tool_call_records
 
 __all__ = [
     "DEFAULT_MESSAGE_TOOL",
+    "MESSAGE_TOOL_AGENT_TYPES",
     "ErrorReturn",
     "RunFacts",
     "gather_facts",
@@ -28,6 +29,10 @@ __all__ = [
 
 DEFAULT_MESSAGE_TOOL = "send_message"
 """The tool a memgpt-style agent answers with (``request_config.assistant_message_tool_name``)."""
+MESSAGE_TOOL_AGENT_TYPES = ("memgpt_agent", "memgpt_v2_agent")
+"""The agent types Letta 0.16.8 creates with ``send_message`` (``AgentManager.create_agent``:
+``letta_v1_agent`` has it removed; react, workflow, sleeptime and voice types have their own
+tools)."""
 _READ_ENDPOINTS = ("steps", "messages", "usage", "metrics")
 # (The stream is extra evidence for background runs only; the trace is a limitation of every
 # self-hosted server. Neither is needed for a verdict.)
@@ -75,6 +80,12 @@ class RunFacts:
     last_input: int
     """Position of the last real request (user or approval message); -1 when there is none."""
     message_tool: str
+    agent_type: str | None
+    """The agent's type (``None``: unknown, the agent was not read)."""
+    agent_tools: frozenset[str] | None
+    """The names of the agent's tools (``None``: unknown)."""
+    has_message_tool: bool | None
+    """The agent has ``message_tool`` (from its tools, else its type; ``None``: unknown)."""
     missing: tuple[str, ...]
     """Endpoints whose evidence could not be read (``steps``, ``messages``, ``usage`` …)."""
 
@@ -162,6 +173,17 @@ def _filtered_out(run: Run) -> bool:
     return isinstance(types, list) and "assistant_message" not in types
 
 
+def _has_message_tool(message_tool: str, agent: AgentProfile | None) -> bool | None:
+    """Its tools say it when they were read; else its type does (``None``: neither is known)."""
+    if agent is None:
+        return None
+    if agent.tool_names is not None:
+        return message_tool in agent.tool_names
+    if agent.agent_type is None:
+        return None
+    return agent.agent_type in MESSAGE_TOOL_AGENT_TYPES
+
+
 def missing_evidence(ev: Evidence) -> tuple[str, ...]:
     """Endpoints whose evidence is missing: an endpoint that failed or was not fetched (recorded
     in ``endpoint_errors``), messages the request filtered, steps the server did not list
@@ -184,6 +206,7 @@ def gather_facts(ev: Evidence, *, now: datetime | None = None, stuck_after: floa
     messages = tuple(ev.messages)
     step_index: dict[str, int] = {s.id: i + 1 for i, s in enumerate(ev.steps)}
     kinds = tuple(input_kind(m) for m in messages)
+    message_tool = _message_tool(run)
     return RunFacts(
         ev=ev,
         now=now,
@@ -202,6 +225,11 @@ def gather_facts(ev: Evidence, *, now: datetime | None = None, stuck_after: floa
         error_returns=_error_returns(messages, calls_by_id),
         input_kinds=kinds,
         last_input=max((i for i, k in enumerate(kinds) if k in ("user", "approval")), default=-1),
-        message_tool=_message_tool(run),
+        message_tool=message_tool,
+        agent_type=ev.agent.agent_type if ev.agent else None,
+        agent_tools=frozenset(ev.agent.tool_names)
+        if ev.agent and ev.agent.tool_names is not None
+        else None,
+        has_message_tool=_has_message_tool(message_tool, ev.agent),
         missing=missing_evidence(ev),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .facts import RunFacts
 from .findings import excerpt
-from .result import UsageSummary
+from .result import RunOutcome, UsageSummary
 
 __all__ = ["USAGE_ENDPOINT_STEP_CAP", "limitations", "trace_limitation"]
 
@@ -72,7 +72,25 @@ def trace_limitation(f: RunFacts) -> str | None:
     return "/trace returned no spans" if f.ev.trace is not None else "/trace was not fetched"
 
 
-def limitations(f: RunFacts, usage: UsageSummary) -> list[str]:
+def _agent_unknown(f: RunFacts, outcome: RunOutcome) -> list[str]:
+    """A turn that ended on a tool call is an answer only for an agent without a message tool."""
+    if outcome.kind != "tool_call" or f.has_message_tool is not None:
+        return []
+    err = f.ev.endpoint_errors.get("agent")
+    why = (
+        f" ({err.status_code or err.kind}: {excerpt(err.message, 120, one_line=True)})"
+        if err is not None
+        else ""
+    )
+    tool = excerpt(outcome.tool_name or "a tool", 80)
+    return [
+        f"The agent's type could not be read{why}, so the turn that ended on {tool} "
+        f"(request_heartbeat false) was taken as by design; if the agent has "
+        f"{f.message_tool} (memgpt_agent, memgpt_v2_agent), the user got no reply."
+    ]
+
+
+def limitations(f: RunFacts, usage: UsageSummary, outcome: RunOutcome) -> list[str]:
     out = _usage_gaps(f, usage)
     if f.steps:
         out.append(
@@ -85,6 +103,7 @@ def limitations(f: RunFacts, usage: UsageSummary) -> list[str]:
             f"No trace spans ({trace}); the absence of spans says nothing about the run's health."
         )
     out += _missing(f)
+    out += _agent_unknown(f, outcome)
     if not f.messages and f.status == "failed":
         out.append(
             "No messages: Letta does not persist the input message when the first model call fails."

@@ -19,13 +19,22 @@ outcome                rule (first that applies, after the last real request)
 ``terminal_tool``      the run stopped with ``tool_rule`` and its newest output is a tool call
                        that succeeded: a terminal tool rule ended the run by design
 ``tool_call``          the run ended (``end_turn``) on a successful tool call whose arguments say
-                       ``request_heartbeat: false``: the memgpt loop (memgpt, memgpt_v2, react,
-                       workflow agents) ends a turn exactly so
+                       ``request_heartbeat: false``, and the agent has no message tool: the
+                       heartbeat loop of agents without ``send_message`` (react, workflow
+                       agents) ends a turn exactly so. When the agent's type and tools could
+                       not be read, the call is taken as by design and a limitation says so
 ``text``               the run ended (``end_turn``) on text Letta shows as a
                        ``reasoning_message`` (agent types other than ``letta_v1_agent`` keep a
                        plain answer there, e.g. a sleeptime agent)
-``none``               nothing of the above: the run produced no answer
+``none``               nothing of the above: the run produced no answer. This includes a turn
+                       that ended on such a tool call in an agent that has the message tool
+                       (``memgpt_agent`` / ``memgpt_v2_agent``, or its tools include it): it
+                       never called ``send_message``, so the user got no reply
 =====================  ======================================================================
+
+Whether the agent has the message tool comes from ``Evidence.agent``: its tool names when they
+were read, else its type (Letta 0.16.8's ``AgentManager.create_agent`` gives ``send_message`` to
+``memgpt_agent`` and ``memgpt_v2_agent`` only).
 
 System-generated messages (heartbeats, tool-rule notes, compaction alerts; see ``inputs``) are
 not requests: an answer before them still answers the run.
@@ -45,10 +54,11 @@ from .facts import RunFacts
 from .findings import excerpt
 from .result import FinalAnswer, RunOutcome
 
-__all__ = ["final_answer", "is_background_run", "run_outcome"]
+__all__ = ["UNSENT_ANSWER_RULE", "final_answer", "is_background_run", "run_outcome"]
 
 EXCERPT = 200
 _ENDS_TURN = ("end_turn", None)
+UNSENT_ANSWER_RULE = "the turn ended on a tool call, but the agent answers with its message tool"
 
 
 def is_background_run(f: RunFacts) -> bool:
@@ -102,6 +112,8 @@ def _from_tool_call(f: RunFacts, pos: int, msg: ToolCallMessage) -> RunOutcome |
     elif f.effective_stop == "tool_rule":
         kind, rule = "terminal_tool", "a terminal tool rule's call"
     elif f.effective_stop in _ENDS_TURN and _heartbeat(call) is False:
+        if f.has_message_tool:
+            return None  # it should have answered with send_message (see ``_unsent``)
         kind, rule = "tool_call", "a tool call without request_heartbeat ended the turn"
     else:
         return None
@@ -187,9 +199,35 @@ def run_outcome(f: RunFacts) -> RunOutcome:
     found = found or _answer_before_tools(f)
     if found is not None:
         return found
+    unsent = _unsent(f, newest)
+    if unsent is not None:
+        return unsent
     silent = not f.after_last_input()
     return RunOutcome(
         kind="none", rule="no output" if silent else "no answer after the last request"
+    )
+
+
+def _unsent(f: RunFacts, newest: tuple[int, Message] | None) -> RunOutcome | None:
+    """A turn that ended on a tool call without a heartbeat, in an agent that has the message
+    tool: the model stopped without calling it."""
+    if newest is None or not f.has_message_tool or f.effective_stop not in _ENDS_TURN:
+        return None
+    pos, msg = newest
+    if not isinstance(msg, ToolCallMessage) or not msg.calls:
+        return None
+    call = msg.calls[-1]
+    if call.name == f.message_tool or _heartbeat(call) is not False:
+        return None
+    if _return_status(f, call, pos) != "success":
+        return None
+    return RunOutcome(
+        kind="none",
+        rule=UNSENT_ANSWER_RULE,
+        message_id=msg.id,
+        step_id=msg.step_id,
+        tool_name=call.name,
+        tool_call_id=call.tool_call_id,
     )
 
 

@@ -147,6 +147,34 @@ def _static(kind: str, summary: str, detail: str) -> Writer:
     return write
 
 
+_empty_completion = _static(
+    "no_final_answer",
+    "The model ended without answering: retry, and check the model's completions",
+    "An empty completion ends a run 'completed' with nothing for the user; a model that "
+    "does this repeatedly needs another handle or a clearer instruction to answer.",
+)
+
+
+def _unsent_answer(f: RunFacts, finding: Finding, _: list[PendingToolCall]) -> list[Remedy]:
+    return [
+        Remedy(
+            kind="no_final_answer",
+            summary=f"Make the model answer with {f.message_tool}: its turn ended on a tool call",
+            detail=f"In a {f.agent_type or 'memgpt-style agent'} a tool call without "
+            f"request_heartbeat ends the turn, and only {f.message_tool} reaches the user; tell "
+            "the model (system prompt) to end every turn with it, or give the agent a "
+            f"required_before_exit tool rule for {f.message_tool}.",
+        )
+    ]
+
+
+def _no_final_answer(f: RunFacts, finding: Finding, pending: list[PendingToolCall]) -> list[Remedy]:
+    # Only the unsent-answer finding names the tool call that ended the turn.
+    if finding.tool_name is not None:
+        return _unsent_answer(f, finding, pending)
+    return _empty_completion(f, finding, pending)
+
+
 def _provider_error(kind: str, summary: str, detail: str) -> Writer:
     def write(f: RunFacts, finding: Finding, _: list[PendingToolCall]) -> list[Remedy]:
         handle = _model_handle(f)
@@ -326,12 +354,7 @@ REMEDY_WRITERS: dict[str, Writer] = {
         "The tool's stderr and return are in the error text; a tool should return a short, "
         "actionable message instead of raising.",
     ),
-    "no_final_answer": _static(
-        "no_final_answer",
-        "The model ended without answering: retry, and check the model's completions",
-        "An empty completion ends a run 'completed' with nothing for the user; a model that "
-        "does this repeatedly needs another handle or a clearer instruction to answer.",
-    ),
+    "no_final_answer": _no_final_answer,
     "max_tokens_exceeded": _max_tokens,
     "unknown_error": _static(
         "unknown_error",

@@ -32,6 +32,9 @@ _NOT_FOUND = re.compile(
 # "[ToolConstraintError] Cannot call NAME, valid tools include: ['a', 'b']."
 _TOOL_CONSTRAINT = re.compile(r"ToolConstraintError|Cannot call \S+, valid tools include", re.I)
 _VALID_TOOLS = re.compile(r"valid tools include:\s*\[([^\]]*)\]", re.I)
+# The same error names the rules a tool appears in (``ToolRulesSolver.guess_rule_violation``):
+# only a tool the rules know of, so a rule forbade it.
+_RULE_HINT = re.compile(r"Possible rules that were violated", re.I)
 # What Letta returns to the model for a denied approval (``create_tool_returns_for_denials``):
 # "Error: request to call tool denied. User reason: …".
 _DENIED = re.compile(r"request to call tool denied", re.I)
@@ -42,16 +45,45 @@ def unavailable_tool(text: str) -> bool:
     return bool(_TOOL_CONSTRAINT.search(text))
 
 
-def _unavailable_tool_summary(name: str, text: str, constrained: bool) -> str:
+_RULES_FORBADE = "the agent's tool rules did not allow it at that step"
+
+
+def _why_unavailable(f: RunFacts, name: str, text: str, names: list[str]) -> str:
+    """Letta words a missing tool and one a tool rule forbids alike (``[ToolConstraintError]
+    Cannot call X, valid tools include: [...]``): the agent's tools, a successful call of the
+    same tool in this run, or the error's rule hint tell them apart."""
+    if f.agent_tools is not None:
+        if name in f.agent_tools:
+            return f"it is attached to the agent, but {_RULES_FORBADE}"
+        return "it is not attached to the agent"
+    if name in names or _RULE_HINT.search(text):
+        return _RULES_FORBADE
+    if name in _succeeded_calls(f, -1):
+        return f"it ran elsewhere in this run, so it exists: {_RULES_FORBADE}"
+    return (
+        "either it is not attached to the agent or the agent's tool rules did not allow it at "
+        "that step (the agent's tools could not be read to tell which)"
+    )
+
+
+def _succeeded_calls(f: RunFacts, after: int) -> list[str]:
+    """The tools whose calls succeeded after position ``after`` ("?" when a return names none)."""
+    out: list[str] = []
+    for msg in f.messages[after + 1 :]:
+        if isinstance(msg, ToolReturnMessage):
+            for ret in msg.returns:
+                call = f.calls_by_id.get(ret.tool_call_id or "")
+                if ret.status == "success":
+                    out.append(msg.name or (call.name if call else None) or "?")
+    return out
+
+
+def _unavailable_tool_summary(f: RunFacts, name: str, text: str, constrained: bool) -> str:
     if not constrained:
         return f"The model called a tool that does not exist: {excerpt(name, 80)}"
     valid = _VALID_TOOLS.search(text)
     names = [n.strip(" '\"") for n in valid.group(1).split(",") if n.strip(" '\"")] if valid else []
-    where = (
-        "it does not exist or is not attached to the agent"
-        if names and name not in names
-        else "the agent's tool rules did not allow it at that step"
-    )
+    where = _why_unavailable(f, name, text, names)
     shown = ", ".join(names[:8]) + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
     return f"The model called {excerpt(name, 80)}, which was not available ({where})" + (
         f"; valid tools: {excerpt(shown, 200)}" if names else ""
@@ -75,7 +107,14 @@ def _answered_after(f: RunFacts, outcome: RunOutcome, position: int) -> bool:
     return outcome.message_id is not None and any(m.id == outcome.message_id for m in later)
 
 
-def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> Finding:
+def _retried_after(f: RunFacts, position: int) -> bool:
+    """A tool call other than the message tool (the answer itself) succeeded after ``position``."""
+    return any(name != f.message_tool for name in _succeeded_calls(f, position))
+
+
+def _tool_error_finding(
+    f: RunFacts, e: ErrorReturn, severity: Severity, recovered: bool, retried: bool
+) -> Finding:
     text = clean_text(e.ret.tool_return)
     constrained = unavailable_tool(text)
     stderr = stderr_text(e.ret)
@@ -83,7 +122,7 @@ def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> 
         return Finding(
             kind="invalid_tool_call",
             severity=severity,
-            summary=_unavailable_tool_summary(e.tool_name, text, constrained),
+            summary=_unavailable_tool_summary(f, e.tool_name, text, constrained),
             step_id=e.message.step_id,
             message_id=e.message.id,
             tool_call_id=e.ret.tool_call_id,
@@ -94,7 +133,7 @@ def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> 
         kind="tool_error",
         severity=severity,
         summary=f"Tool {excerpt(e.tool_name, 80)} returned an error"
-        + (" (the run recovered and answered)" if recovered else ""),
+        + _after_error(recovered, retried),
         step_id=e.message.step_id,
         message_id=e.message.id,
         tool_call_id=e.ret.tool_call_id,
@@ -103,14 +142,25 @@ def _tool_error_finding(e: ErrorReturn, severity: Severity, recovered: bool) -> 
     )
 
 
+def _after_error(recovered: bool, retried: bool) -> str:
+    if not recovered:
+        return ""
+    if retried:
+        return " (the run recovered and answered)"
+    return " (the model answered after the error without a successful retry)"
+
+
 def tool_error_findings(f: RunFacts, outcome: RunOutcome) -> list[Finding]:
     """One finding per tool return with status ``error`` (denials aside); a warning when the run
-    produced its outcome after the last of them, an error otherwise."""
+    produced its outcome after the last of them, an error otherwise. It "recovered" only when a
+    tool call succeeded after the last error; an answer without one is still a warning, worded
+    as an answer after the error."""
     errors = [e for e in f.error_returns if not is_denial(e)]
     last = max((e.position for e in errors), default=-1)
     recovered = _answered_after(f, outcome, last) and f.status == "completed"
+    retried = _retried_after(f, last)
     severity: Severity = "warning" if recovered else "error"
-    return [_tool_error_finding(e, severity, recovered) for e in errors]
+    return [_tool_error_finding(f, e, severity, recovered, retried) for e in errors]
 
 
 def denial_findings(f: RunFacts) -> list[Finding]:

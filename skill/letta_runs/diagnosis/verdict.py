@@ -35,6 +35,7 @@ from ..durations import format_duration
 from ..models import Message
 from .facts import RunFacts
 from .findings import Finding, excerpt
+from .outcome import UNSENT_ANSWER_RULE
 from .result import PendingToolCall, RunDiagnosis, RunOutcome, Verdict
 
 __all__ = ["ROOT_CAUSE_PRIORITY", "decide_verdict", "fmt_age", "headline", "order_findings"]
@@ -158,7 +159,21 @@ def _not_terminal(f: RunFacts) -> tuple[Verdict, list[Finding]]:
     return "running", out
 
 
-def _no_answer(outcome: RunOutcome) -> Finding:
+def _no_answer(f: RunFacts, outcome: RunOutcome) -> Finding:
+    if outcome.rule == UNSENT_ANSWER_RULE:
+        agent = f"the agent ({f.agent_type})" if f.agent_type else "the agent"
+        tool = excerpt(outcome.tool_name or "a tool", 80)
+        return Finding(
+            kind="no_final_answer",
+            severity="error",
+            summary=f"The run ended without an answer: {agent} has {f.message_tool} and did "
+            f"not call it; the turn ended on {tool} without request_heartbeat",
+            step_id=outcome.step_id,
+            message_id=outcome.message_id,
+            tool_call_id=outcome.tool_call_id,
+            tool_name=outcome.tool_name,
+            detail=f"The user got no reply: {agent} answers only through {f.message_tool}.",
+        )
     return Finding(
         kind="no_final_answer",
         severity="error",
@@ -187,7 +202,7 @@ def _completed(
     if missing_answer and not f.messages_read and not errors:
         return "unknown", out, False
     if missing_answer:
-        out.append(_no_answer(outcome))
+        out.append(_no_answer(f, outcome))
     elif not errors:
         return "ok", out, _ok_settled(f)
     if f.status == "completed":
