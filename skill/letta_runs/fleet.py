@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._exceptions import LettaRunsError, NotSupportedError
+from .diagnosis.outcome import agent_type_decides
 from .evidence import AgentProfile, EndpointError, Evidence, gather_evidence
 from .models import Message, Run, Step, ToolReturnMessage
 
@@ -528,10 +529,7 @@ class _WindowReader:
 
     async def _read_agent_type(self, agent_id: str) -> str | None:
         async with self.agent_slots:
-            try:
-                return (await self.client.agents.retrieve(agent_id)).agent_type
-            except LettaRunsError:
-                return None
+            return await _read_agent_type(self.client, agent_id)
 
     def _known_agent_type(self, agent_id: str | None) -> str | None:
         """The agent's type if it was already read (never a new request)."""
@@ -543,6 +541,14 @@ class _WindowReader:
     async def _agent_type(self, agent_id: str) -> str | None:
         self._look_up_agent(agent_id)
         return await self.agent_lookups[agent_id]
+
+
+async def _read_agent_type(client: AsyncRunsClient, agent_id: str) -> str | None:
+    """The agent's type, ``None`` when it cannot be read (the diagnosis then says so)."""
+    try:
+        return (await client.agents.retrieve(agent_id)).agent_type
+    except LettaRunsError:
+        return None
 
 
 def _apply_request_filter(run: Run, messages: list[Message]) -> list[Message]:
@@ -686,6 +692,22 @@ async def scan_window(
     pending: set[asyncio.Task[ScanResult[R]]] = set()
     last_line = stats.started
 
+    agent_types: dict[str, asyncio.Future[str | None]] = {}
+
+    async def agent_type(agent_id: str) -> str | None:
+        # Once per agent, never per run: only runs whose verdict rests on it ask.
+        if agent_id not in agent_types:
+            agent_types[agent_id] = asyncio.ensure_future(_read_agent_type(client, agent_id))
+        return await agent_types[agent_id]
+
+    async def with_agent(item: WindowRun, ev: Evidence) -> Evidence:
+        if ev.agent is not None or not item.run.agent_id or not agent_type_decides(ev):
+            return ev
+        found = await agent_type(item.run.agent_id)
+        if found is None:
+            return ev
+        return ev.model_copy(update={"agent": AgentProfile(id=item.run.agent_id, agent_type=found)})
+
     async def per_run(item: WindowRun, reason: str) -> ScanResult[R]:
         async with sem:
             try:
@@ -702,6 +724,7 @@ async def scan_window(
                     include_agent=False,
                     agent=item.agent,
                 )
+                ev = await with_agent(item, ev)
             except LettaRunsError as exc:
                 stats.failed_runs += 1
                 stats.failed_reads["run"] += 1

@@ -30,6 +30,7 @@ from tests.unit.diagnosis_evidence import (
     LATE,
     RECORDED,
     recorded,
+    rename_ids,
     tool_call,
     tool_return,
     with_messages,
@@ -336,3 +337,44 @@ def test_a_tool_that_ran_elsewhere_in_the_run_exists() -> None:
     summary = _invalid(with_messages(ev, edited))
     assert "it ran elsewhere in this run, so it exists" in summary
     assert "not attached" not in summary
+
+
+# --- settled, and triage ---------------------------------------------------------------------
+
+
+def test_an_ok_that_rests_on_an_unread_agent_type_is_not_settled() -> None:
+    unknown = diagnose(_with_agent(recorded(NEVER_SENT), None), now=LATE)
+    assert unknown.verdict == "ok" and unknown.settled is False
+    known = diagnose(_with_agent(recorded(NEVER_SENT), AgentProfile(agent_type="react_agent")))
+    assert known.verdict == "ok" and known.settled is True
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+async def test_triage_reads_an_agents_type_once_and_only_where_it_decides(bulk: bool) -> None:
+    from letta_runs.composites import triage_runs
+
+    from tests.unit.client_fixtures import bundle_for, fake_server
+
+    never_sent = _bundle()
+    answered = json.loads((RECORDED / "memgpt_agent__heartbeats.json").read_text())
+    # A second run of the same agent that also ended on a tool call: still one agent read.
+    renamed, _ = rename_ids(recorded(NEVER_SENT))
+    again = renamed.to_bundle()
+    again["run"]["agent_id"] = never_sent["run"]["agent_id"]
+    again["agent"] = never_sent["agent"]
+    rec = fake_server(
+        [never_sent, again, answered, bundle_for("run-69218f56-d739-427f-a971-333ece5c2cdc")]
+    )
+    async with AsyncRunsClient(
+        base_url="http://letta.test", transport=httpx.MockTransport(rec)
+    ) as client:
+        report = await triage_runs(client, since=None, now=LATE, bulk=bulk)
+    assert report.scanned == 4
+    assert report.verdicts.get("failed") == 2
+    assert {g.key for g in report.by_root_cause} >= {"no_final_answer"}
+    agent_reads = [
+        r.url.path
+        for r in rec.requests
+        if r.url.path.startswith("/v1/agents/") and not r.url.path.endswith("/messages")
+    ]
+    assert agent_reads.count(f"/v1/agents/{never_sent['run']['agent_id']}") == 1

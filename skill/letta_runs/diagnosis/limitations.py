@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .facts import RunFacts
 from .findings import excerpt
+from .outcome import rests_on_agent_type
 from .result import RunOutcome, UsageSummary
 
 __all__ = ["USAGE_ENDPOINT_STEP_CAP", "limitations", "trace_limitation"]
@@ -74,7 +75,7 @@ def trace_limitation(f: RunFacts) -> str | None:
 
 def _agent_unknown(f: RunFacts, outcome: RunOutcome) -> list[str]:
     """A turn that ended on a tool call is an answer only for an agent without a message tool."""
-    if outcome.kind != "tool_call" or f.has_message_tool is not None:
+    if not rests_on_agent_type(f, outcome):
         return []
     err = f.ev.endpoint_errors.get("agent")
     why = (

@@ -42,6 +42,7 @@ not requests: an answer before them still answers the run.
 
 from __future__ import annotations
 
+from ..evidence import Evidence
 from ..models import (
     AssistantMessage,
     Message,
@@ -50,11 +51,18 @@ from ..models import (
     ToolCallMessage,
     ToolReturnMessage,
 )
-from .facts import RunFacts
+from .facts import RunFacts, gather_facts
 from .findings import excerpt
 from .result import FinalAnswer, RunOutcome
 
-__all__ = ["UNSENT_ANSWER_RULE", "final_answer", "is_background_run", "run_outcome"]
+__all__ = [
+    "UNSENT_ANSWER_RULE",
+    "agent_type_decides",
+    "final_answer",
+    "is_background_run",
+    "rests_on_agent_type",
+    "run_outcome",
+]
 
 EXCERPT = 200
 _ENDS_TURN = ("end_turn", None)
@@ -229,6 +237,19 @@ def _unsent(f: RunFacts, newest: tuple[int, Message] | None) -> RunOutcome | Non
         tool_name=call.name,
         tool_call_id=call.tool_call_id,
     )
+
+
+def rests_on_agent_type(f: RunFacts, outcome: RunOutcome) -> bool:
+    """The outcome is a turn that ended on a tool call of an agent whose message tool is unknown:
+    the agent's type would decide between an answer by design and no answer at all."""
+    return outcome.kind == "tool_call" and f.has_message_tool is None
+
+
+def agent_type_decides(ev: Evidence) -> bool:
+    """``rests_on_agent_type`` for raw evidence: reading the run's agent could change its
+    verdict (a triage reads the agent's type only then, once per agent)."""
+    f = gather_facts(ev, stuck_after=float("inf"))
+    return rests_on_agent_type(f, run_outcome(f))
 
 
 def final_answer(outcome: RunOutcome) -> FinalAnswer | None:

@@ -22,7 +22,9 @@ Verdict rules (first that applies):
 ``settled`` is false when evidence that could change the verdict is missing: ``unknown``
 (no ``/messages``), or ``ok`` read without ``/steps`` when the run record does not itself say the
 loop ended well (its stop reason is not ``end_turn`` / ``tool_rule``: the steps' stop reasons
-would decide). ``/usage``, ``/metrics`` and ``/trace`` never decide a verdict. A ``failed``,
+would decide), or ``ok`` because a turn ended on a tool call while the agent's type could not
+be read (``GET /v1/agents/{id}`` would decide: see ``outcome``). ``/usage``, ``/metrics`` and
+``/trace`` never decide a verdict. A ``failed``,
 ``cancelled``, ``stuck`` or ``awaiting_approval`` verdict rests on what was read and is settled.
 
 Root cause: ``None`` for ``ok``, ``running`` and ``unknown``; the ``approval_pending`` finding for
@@ -35,7 +37,7 @@ from ..durations import format_duration
 from ..models import Message
 from .facts import RunFacts
 from .findings import Finding, excerpt
-from .outcome import UNSENT_ANSWER_RULE
+from .outcome import UNSENT_ANSWER_RULE, rests_on_agent_type
 from .result import PendingToolCall, RunDiagnosis, RunOutcome, Verdict
 
 __all__ = ["ROOT_CAUSE_PRIORITY", "decide_verdict", "fmt_age", "headline", "order_findings"]
@@ -187,9 +189,12 @@ def _no_answer(f: RunFacts, outcome: RunOutcome) -> Finding:
 _CLEAN_ENDS = ("end_turn", "tool_rule")
 
 
-def _ok_settled(f: RunFacts) -> bool:
+def _ok_settled(f: RunFacts, outcome: RunOutcome) -> bool:
     """An ``ok`` verdict is settled when the messages were read and either the steps were too,
-    or the run's own stop reason says the loop ended well."""
+    or the run's own stop reason says the loop ended well — and it does not rest on an agent
+    type that could not be read (a turn that ended on a tool call)."""
+    if rests_on_agent_type(f, outcome):
+        return False
     return f.messages_read and (f.steps_read or f.run.stop_reason in _CLEAN_ENDS)
 
 
@@ -204,7 +209,7 @@ def _completed(
     if missing_answer:
         out.append(_no_answer(f, outcome))
     elif not errors:
-        return "ok", out, _ok_settled(f)
+        return "ok", out, _ok_settled(f, outcome)
     if f.status == "completed":
         out.append(
             Finding(
