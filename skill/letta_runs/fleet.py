@@ -760,7 +760,10 @@ async def scan_window(
                 ev = bulk_evidence(item, source=source)
                 result = settle(ev) if not per_run_extras else None
                 if result is None and item.steps is not None and not per_run_extras:
-                    result = finish(ev)  # messages and steps: nothing left to read per run
+                    # Messages and steps: nothing left to read per run but, where the verdict
+                    # rests on it, the agent's type.
+                    ev = await with_agent(item, ev)
+                    result = finish(ev)
                 if result is not None:
                     stats.bulk_settled += 1
                     yield ScanResult(item.run, result, "bulk", evidence=ev)

@@ -378,3 +378,19 @@ async def test_triage_reads_an_agents_type_once_and_only_where_it_decides(bulk: 
         if r.url.path.startswith("/v1/agents/") and not r.url.path.endswith("/messages")
     ]
     assert agent_reads.count(f"/v1/agents/{never_sent['run']['agent_id']}") == 1
+
+
+async def test_triage_of_one_agent_with_working_bulk_steps_reads_its_type_too() -> None:
+    from letta_runs._demo import DemoServer
+    from letta_runs.composites import triage_runs
+
+    never_sent = _bundle()
+    rec = Recorder(DemoServer([never_sent], steps_bulk=True))
+    async with AsyncRunsClient(
+        base_url="http://letta.test", transport=httpx.MockTransport(rec)
+    ) as client:
+        report = await triage_runs(
+            client, since=None, now=LATE, agent_id=never_sent["run"]["agent_id"]
+        )
+    assert report.scanned == 1 and report.verdicts.get("failed") == 1
+    assert report.reads is not None and report.reads.steps_bulk is True
