@@ -647,12 +647,13 @@ def _message_key(msg: Message, text: str) -> str:
     return f"{msg.message_type}\x00{status}\x00{text}"
 
 
-def _transcript(
-    ev: Evidence, facts: list[_StepFacts], referenced: set[str], *, show_model: bool
-) -> tuple[list[TranscriptStep], str | None]:
+_Group = tuple[_StepFacts | None, list[Message]]
+
+
+def _transcript_groups(ev: Evidence, facts: list[_StepFacts]) -> list[_Group]:
+    """The run's messages grouped by step, in step order; loose messages keep their place."""
     fact_of = {f.step.id: f for f in facts}
-    texts = {id(m): _message_text(m) for m in ev.messages}
-    groups: list[tuple[_StepFacts | None, list[Message]]] = []
+    groups: list[_Group] = []
     order: list[tuple[int, int]] = []
     at = 0
     for msg in ev.messages:
@@ -669,27 +670,137 @@ def _transcript(
             groups.append((f, []))
             order.append((f.index, 0))
     ranked = sorted(range(len(groups)), key=lambda k: order[k])
-    groups = [groups[k] for k in ranked]
+    return [groups[k] for k in ranked]
 
+
+def _message_cap(groups: list[_Group], texts: dict[int, str]) -> int:
+    """Characters shown per message: ``MESSAGE_CAP``, shrunk so the whole fits the budget."""
     total_msgs = sum(len(msgs) for _, msgs in groups)
     cap = MESSAGE_CAP
     raw_total = sum(min(len(texts[id(m)]), cap) for _, msgs in groups for m in msgs)
     if raw_total > TRANSCRIPT_BUDGET and total_msgs:
         cap = max(MESSAGE_FLOOR, TRANSCRIPT_BUDGET // total_msgs)
+    return cap
+
+
+def _fold_key(fact: _StepFacts | None, msgs: list[Message], texts: dict[int, str]) -> str | None:
+    """What a step said and how it ended: equal keys in a row fold into one transcript step."""
+    if fact is None or not msgs:
+        return None
+    return hashlib.sha1(
+        "\x01".join(
+            _message_key(m, texts[id(m)]) for m in msgs if not isinstance(m, UserMessage)
+        ).encode()
+        + f"#{fact.outcome}#{fact.step.stop_reason}".encode()
+    ).hexdigest()
+
+
+def _folded_row(fact: _StepFacts) -> StepRow:
+    """The row a step folded into the one before it shows."""
+    return StepRow(
+        steps=str(fact.index),
+        anchor=f"step-{fact.index}",
+        outcome=fact.outcome,
+        what=fact.step.id,
+        start=_secs(fact.start),
+        seconds=_secs(fact.end - fact.start)
+        if fact.start is not None and fact.end is not None
+        else "—",
+        tokens=_int(fact.step.total_tokens),
+    )
+
+
+def _transcript_message(m: Message, text: str, referenced: set[str], cap: int) -> TranscriptMessage:
+    """One message as the transcript shows it; the first one a finding cites gets the anchor."""
+    anchor = None
+    if m.id and m.id in referenced:
+        referenced.discard(m.id)
+        anchor = f"m-{m.id}"
+    role, css = _ROLES.get(m.message_type, (m.message_type.removesuffix("_message"), "system"))
+    status = m.status if isinstance(m, ToolReturnMessage) else None
+    if isinstance(m, ApprovalResponseMessage):
+        status = "approved" if m.approve else ("denied" if m.approve is False else None)
+    return TranscriptMessage(
+        role=role,
+        css=css + (" err" if status == "error" else ""),
+        message_id=m.id,
+        anchor=anchor,
+        at=m.date.strftime("%H:%M:%S") if m.date else None,
+        status=status,
+        text=excerpt(text, cap),
+        length=len(text),
+        cut=len(text) > cap,
+    )
+
+
+def _step_meta(fact: _StepFacts, *, show_model: bool) -> str:
+    """The line under a transcript step's title: status, duration, tokens, stop, model."""
+    s = fact.step
+    return " · ".join(
+        p
+        for p in (
+            s.status or "",
+            f"{_secs(fact.end - fact.start)} (estimated)"
+            if fact.start is not None and fact.end is not None
+            else "",
+            f"{s.total_tokens:,} tokens" if s.total_tokens is not None else "",
+            f"stop {s.stop_reason}" if s.stop_reason else "",
+            (s.model or "") if show_model else "",
+        )
+        if p
+    )
+
+
+def _transcript_step(
+    fact: _StepFacts, messages: list[TranscriptMessage], *, show_model: bool
+) -> TranscriptStep:
+    """One step of the transcript, its error (if the step failed) shown after its messages."""
+    s = fact.step
+    return TranscriptStep(
+        anchor=f"step-{fact.index}",
+        title=f"Step {fact.index} · {excerpt(fact.what, 80, one_line=True)}",
+        step=fact.index,
+        step_id=s.id,
+        outcome=fact.outcome,
+        meta=_step_meta(fact, show_model=show_model),
+        messages=messages
+        + (
+            [
+                TranscriptMessage(
+                    role="step error",
+                    css="ret err",
+                    text=excerpt(fact.error, 1_000),
+                    length=len(fact.error),
+                )
+            ]
+            if fact.error and (s.error_type or s.status == "failed")
+            else []
+        ),
+    )
+
+
+def _cut_note(cut_count: int, cap: int) -> str | None:
+    """The transcript's note on messages shown cut, if any were."""
+    if not cut_count:
+        return None
+    return (
+        f"{cut_count} message{'s' if cut_count != 1 else ''} longer than {cap:,} characters "
+        "shown cut (…); `letta-runs runs messages` prints them whole."
+    )
+
+
+def _transcript(
+    ev: Evidence, facts: list[_StepFacts], referenced: set[str], *, show_model: bool
+) -> tuple[list[TranscriptStep], str | None]:
+    """The transcript step by step (repeats folded) and its note on messages shown cut."""
+    texts = {id(m): _message_text(m) for m in ev.messages}
+    groups = _transcript_groups(ev, facts)
+    cap = _message_cap(groups, texts)
     cut_count = 0
     out: list[TranscriptStep] = []
     previous_key: str | None = None
     for fact, msgs in groups:
-        key = (
-            hashlib.sha1(
-                "\x01".join(
-                    _message_key(m, texts[id(m)]) for m in msgs if not isinstance(m, UserMessage)
-                ).encode()
-                + f"#{fact.outcome}#{fact.step.stop_reason}".encode()
-            ).hexdigest()
-            if fact is not None and msgs
-            else None
-        )
+        key = _fold_key(fact, msgs, texts)
         if (
             fact is not None
             and key is not None
@@ -698,50 +809,11 @@ def _transcript(
             and out[-1].step is not None
             and not any(isinstance(m, UserMessage) for m in msgs)
         ):
-            out[-1].folded.append(
-                StepRow(
-                    steps=str(fact.index),
-                    anchor=f"step-{fact.index}",
-                    outcome=fact.outcome,
-                    what=fact.step.id,
-                    start=_secs(fact.start),
-                    seconds=_secs(fact.end - fact.start)
-                    if fact.start is not None and fact.end is not None
-                    else "—",
-                    tokens=_int(fact.step.total_tokens),
-                )
-            )
+            out[-1].folded.append(_folded_row(fact))
             continue
         previous_key = key
-        messages: list[TranscriptMessage] = []
-        for m in msgs:
-            text = texts[id(m)]
-            anchor = None
-            if m.id and m.id in referenced:
-                referenced.discard(m.id)
-                anchor = f"m-{m.id}"
-            role, css = _ROLES.get(
-                m.message_type, (m.message_type.removesuffix("_message"), "system")
-            )
-            shown = excerpt(text, cap)
-            if len(text) > cap:
-                cut_count += 1
-            status = m.status if isinstance(m, ToolReturnMessage) else None
-            if isinstance(m, ApprovalResponseMessage):
-                status = "approved" if m.approve else ("denied" if m.approve is False else None)
-            messages.append(
-                TranscriptMessage(
-                    role=role,
-                    css=css + (" err" if status == "error" else ""),
-                    message_id=m.id,
-                    anchor=anchor,
-                    at=m.date.strftime("%H:%M:%S") if m.date else None,
-                    status=status,
-                    text=shown,
-                    length=len(text),
-                    cut=len(text) > cap,
-                )
-            )
+        messages = [_transcript_message(m, texts[id(m)], referenced, cap) for m in msgs]
+        cut_count += sum(1 for m in msgs if len(texts[id(m)]) > cap)
         if fact is None:
             out.append(
                 TranscriptStep(
@@ -751,81 +823,20 @@ def _transcript(
                 )
             )
             continue
-        s = fact.step
-        meta = " · ".join(
-            p
-            for p in (
-                s.status or "",
-                f"{_secs(fact.end - fact.start)} (estimated)"
-                if fact.start is not None and fact.end is not None
-                else "",
-                f"{s.total_tokens:,} tokens" if s.total_tokens is not None else "",
-                f"stop {s.stop_reason}" if s.stop_reason else "",
-                (s.model or "") if show_model else "",
-            )
-            if p
-        )
-        out.append(
-            TranscriptStep(
-                anchor=f"step-{fact.index}",
-                title=f"Step {fact.index} · {excerpt(fact.what, 80, one_line=True)}",
-                step=fact.index,
-                step_id=s.id,
-                outcome=fact.outcome,
-                meta=meta,
-                messages=messages
-                + (
-                    [
-                        TranscriptMessage(
-                            role="step error",
-                            css="ret err",
-                            text=excerpt(fact.error, 1_000),
-                            length=len(fact.error),
-                        )
-                    ]
-                    if fact.error and (s.error_type or s.status == "failed")
-                    else []
-                ),
-            )
-        )
-    note = None
-    if cut_count:
-        note = (
-            f"{cut_count} message{'s' if cut_count != 1 else ''} longer than {cap:,} characters "
-            "shown cut (…); `letta-runs runs messages` prints them whole."
-        )
-    return out, note
+        out.append(_transcript_step(fact, messages, show_model=show_model))
+    return out, _cut_note(cut_count, cap)
 
 
 # --- the report ---------------------------------------------------------------------------------
 
 
-def build_run_report(
-    ev: Evidence,
-    diag: RunDiagnosis | None = None,
-    *,
-    now: datetime | None = None,
-    fleet_link: str | None = None,
-) -> RunReport:
-    """Everything the HTML post-mortem of ``ev``'s run shows (diagnosed here if ``diag`` is None).
-
-    >>> report = build_run_report(load_bundle("loop.bundle.json"))   # doctest: +SKIP
-    >>> [b.label for b in report.waterfall.bars]                      # doctest: +SKIP
-    ['1–50 · lab_add ×50']
-    """
-    diag = diag or diagnose(ev, now=now)
-    step_index = {s.id: i for i, s in enumerate(ev.steps, start=1)}
-    by_step = _step_messages(ev)
-    records = tool_call_records(ev.messages)
-    bands, loop_steps = _loop_ranges(diag, records, step_index)
-    facts = _step_facts(ev, by_step, loop_steps)
-    spans = _spans(facts, bands)
-    chart = waterfall(spans)
-    rows = _step_rows(spans)
-
+def _waterfall_summary(
+    diag: RunDiagnosis, facts: list[_StepFacts], loop_steps: set[int], bands: list[_LoopRange]
+) -> str:
+    """The waterfall in words: steps, outcomes, loops, and steps drawn without a time."""
     errors = sum(1 for f in facts if f.error)
     timed = sum(1 for f in facts if f.start is not None)
-    wf_summary = (
+    return (
         f"{len(facts)} step{'s' if len(facts) != 1 else ''}"
         + (f" over {_secs(diag.latency.total_seconds)}" if diag.latency.total_seconds else "")
         + f": {sum(1 for f in facts if f.outcome == 'ok')} ok, {errors} with an error"
@@ -843,27 +854,44 @@ def build_run_report(
         )
     )
 
-    compactions = _compaction_steps(diag, len(ev.steps))
-    tokens = None
-    token_rows: list[tuple[int, str, str]] = []
-    counted = any(s.prompt_tokens or s.completion_tokens for s in ev.steps)
-    if counted:
-        tokens = token_chart(
-            [s.prompt_tokens for s in ev.steps],
-            [s.completion_tokens for s in ev.steps],
-            context_window=diag.context.context_window_limit,
-            compaction_steps=compactions,
-        )
-        token_rows = [
-            (i, _int(s.prompt_tokens), _int(s.completion_tokens))
-            for i, s in enumerate(ev.steps, start=1)
-        ]
+
+def _has_token_counts(ev: Evidence) -> bool:
+    """Whether any step reported a prompt or completion token count."""
+    return any(s.prompt_tokens or s.completion_tokens for s in ev.steps)
+
+
+def _token_view(
+    ev: Evidence, diag: RunDiagnosis, compactions: list[tuple[int, str]]
+) -> tuple[TokenChart | None, list[tuple[int, str, str]]]:
+    """The tokens-per-step chart and its data rows (none when no step counted tokens)."""
+    if not _has_token_counts(ev):
+        return None, []
+    chart = token_chart(
+        [s.prompt_tokens for s in ev.steps],
+        [s.completion_tokens for s in ev.steps],
+        context_window=diag.context.context_window_limit,
+        compaction_steps=compactions,
+    )
+    rows = [
+        (i, _int(s.prompt_tokens), _int(s.completion_tokens))
+        for i, s in enumerate(ev.steps, start=1)
+    ]
+    return chart, rows
+
+
+def _tokens_summary(
+    ev: Evidence,
+    diag: RunDiagnosis,
+    step_index: dict[str, int],
+    compactions: list[tuple[int, str]],
+) -> str:
+    """The token chart in words: peak prompt, context pressure, completions, compactions."""
     ctx = diag.context
-    tokens_summary = (
+    return (
         "No steps, so no token counts."
         if not ev.steps
         else "No step reported a token count (a model call that fails is not counted)."
-        if not counted
+        if not _has_token_counts(ev)
         else f"Prompt tokens peak at {_int(ctx.peak_prompt_tokens)}"
         + (f" (step {step_index[ctx.peak_step_id]})" if ctx.peak_step_id in step_index else "")
         + (
@@ -876,17 +904,11 @@ def build_run_report(
         + "."
     )
 
-    tool_rows, tool_errors = _tool_call_rows(ev, records, step_index)
-    findings = _finding_rows(diag, step_index)
-    models = sorted({s.model for s in ev.steps if s.model})
-    transcript, transcript_note = _transcript(
-        ev,
-        facts,
-        {m for f in diag.findings for m in [f.message_id, *f.evidence_ids] if m},
-        show_model=len(models) > 1,
-    )
 
-    root = next((f for f in findings if f.is_root), None)
+def _report_limitations(
+    diag: RunDiagnosis, chart: Waterfall, facts: list[_StepFacts], transcript_note: str | None
+) -> list[str]:
+    """What the report cannot show: the diagnosis's limits, then the page's own."""
     limitations = list(diag.limitations)
     if not chart.timed and facts:
         limitations.append(
@@ -894,39 +916,76 @@ def build_run_report(
         )
     if transcript_note:
         limitations.append(transcript_note)
+    return limitations
 
+
+def _unsettled(diag: RunDiagnosis) -> str | None:
+    """Which evidence could not be read, when the diagnosis is not settled."""
+    if diag.settled:
+        return None
+    return "could not read " + (
+        ", ".join(f"/{e}" for e in diag.missing_evidence) or "some evidence"
+    )
+
+
+def build_run_report(
+    ev: Evidence,
+    diag: RunDiagnosis | None = None,
+    *,
+    now: datetime | None = None,
+    fleet_link: str | None = None,
+) -> RunReport:
+    """Everything the HTML post-mortem of ``ev``'s run shows (diagnosed here if ``diag`` is None).
+
+    >>> report = build_run_report(load_bundle("loop.bundle.json"))   # doctest: +SKIP
+    >>> [b.label for b in report.waterfall.bars]                      # doctest: +SKIP
+    ['1–50 · lab_add ×50']
+    """
+    diag = diag or diagnose(ev, now=now)
+    step_index = {s.id: i for i, s in enumerate(ev.steps, start=1)}
+    records = tool_call_records(ev.messages)
+    bands, loop_steps = _loop_ranges(diag, records, step_index)
+    facts = _step_facts(ev, _step_messages(ev), loop_steps)
+    spans = _spans(facts, bands)
+    chart = waterfall(spans)
+    rows = _step_rows(spans)
+    compactions = _compaction_steps(diag, len(ev.steps))
+    tokens, token_rows = _token_view(ev, diag, compactions)
+    tool_rows, tool_errors = _tool_call_rows(ev, records, step_index)
+    tool_call_count = sum(c.count for c in tool_rows)
+    findings = _finding_rows(diag, step_index)
+    models = sorted({s.model for s in ev.steps if s.model})
+    cited = {m for f in diag.findings for m in [f.message_id, *f.evidence_ids] if m}
+    transcript, transcript_note = _transcript(ev, facts, cited, show_model=len(models) > 1)
     return RunReport(
         run_id=diag.run_id,
         agent_id=diag.agent_id,
         verdict=diag.verdict,
         headline=diag.headline.removeprefix(f"{diag.verdict}: "),
         long_headline=len(diag.headline) > 110,
-        unsettled=None
-        if diag.settled
-        else "could not read "
-        + (", ".join(f"/{e}" for e in diag.missing_evidence) or "some evidence"),
+        unsettled=_unsettled(diag),
         status=diag.status,
         stop_reason=diag.effective_stop_reason or diag.stop_reason,
-        root_cause=root,
+        root_cause=next((f for f in findings if f.is_root), None),
         remedies=_remedies(diag),
         next_steps=list(diag.next_steps),
-        figures=_figures(diag, sum(c.count for c in tool_rows), tool_errors),
+        figures=_figures(diag, tool_call_count, tool_errors),
         findings=findings,
         waterfall=chart,
-        waterfall_summary=wf_summary,
+        waterfall_summary=_waterfall_summary(diag, facts, loop_steps, bands),
         step_rows=rows[:TABLE_ROWS],
         step_rows_omitted=max(len(rows) - TABLE_ROWS, 0),
         tokens=tokens,
-        tokens_summary=tokens_summary,
+        tokens_summary=_tokens_summary(ev, diag, step_index, compactions),
         token_rows=token_rows[:TABLE_ROWS],
         token_rows_omitted=max(len(token_rows) - TABLE_ROWS, 0),
         models=models,
         compactions=[f"step {s}: {label}" for s, label in compactions],
         tool_calls=tool_rows,
-        tool_call_count=sum(c.count for c in tool_rows),
+        tool_call_count=tool_call_count,
         transcript=transcript,
         transcript_note=transcript_note,
-        limitations=limitations,
+        limitations=_report_limitations(diag, chart, facts, transcript_note),
         created_at=diag.created_at.isoformat() if diag.created_at else None,
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
         source=diag.source,
