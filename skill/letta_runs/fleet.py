@@ -655,6 +655,78 @@ def bulk_evidence(item: WindowRun, *, source: str) -> Evidence:
     )
 
 
+class _AgentTypes:
+    """The agent types a scan reads: once per agent, the one read shared by its runs in flight."""
+
+    def __init__(self, client: AsyncRunsClient) -> None:
+        self._client = client
+        self._lookups: dict[str, asyncio.Future[str | None]] = {}
+
+    async def of(self, agent_id: str) -> str | None:
+        """The agent's type, read on the first ask; later asks await that same read."""
+        # Once per agent, never per run: only runs whose verdict rests on it ask.
+        if agent_id not in self._lookups:
+            self._lookups[agent_id] = asyncio.ensure_future(
+                _read_agent_type(self._client, agent_id)
+            )
+        return await self._lookups[agent_id]
+
+    async def add_to(self, item: WindowRun, ev: Evidence) -> Evidence:
+        """``ev`` with its agent's type, where the verdict rests on it and the type is known."""
+        if ev.agent is not None or not item.run.agent_id or not agent_type_decides(ev):
+            return ev
+        found = await self.of(item.run.agent_id)
+        if found is None:
+            return ev
+        return ev.model_copy(update={"agent": AgentProfile(id=item.run.agent_id, agent_type=found)})
+
+
+class _ProgressTicker:
+    """A scan's progress line, at most every ``PROGRESS_EVERY`` seconds, and a last one."""
+
+    def __init__(self, progress: Progress | None, what: str, stats: ScanStats) -> None:
+        self._progress = progress
+        self._what = what
+        self._stats = stats
+        self._last_line = stats.started
+
+    def __call__(self, final: bool = False) -> None:
+        now = time.monotonic()
+        if self._progress is None or (not final and now - self._last_line < PROGRESS_EVERY):
+            return
+        self._last_line = now
+        self._progress(_progress_line(self._what, self._stats, now, final=final))
+
+
+def _count_per_run_read(stats: ScanStats, ev: Evidence, reason: str) -> None:
+    """Counts one run read per run: why it was read and which of its endpoints failed."""
+    for name, err in ev.endpoint_errors.items():
+        if err.kind != "not_fetched":
+            stats.failed_reads[name] += 1
+    stats.per_run += 1
+    stats.per_run_reasons[reason] += 1
+
+
+async def _settle_from_bulk(
+    item: WindowRun,
+    *,
+    source: str,
+    settle: Callable[[Evidence], R | None],
+    finish: Callable[[Evidence], R],
+    agent_types: _AgentTypes,
+    per_run_extras: bool,
+) -> tuple[Evidence, R | None]:
+    """The run's bulk evidence and its result from that alone (``None``: read it per run)."""
+    ev = bulk_evidence(item, source=source)
+    result = settle(ev) if not per_run_extras else None
+    if result is None and item.steps is not None and not per_run_extras:
+        # Messages and steps: nothing left to read per run but, where the verdict
+        # rests on it, the agent's type.
+        ev = await agent_types.add_to(item, ev)
+        result = finish(ev)
+    return ev, result
+
+
 async def scan_window(
     client: AsyncRunsClient,
     *,
@@ -690,23 +762,8 @@ async def scan_window(
     per_run_extras = include_usage or include_metrics
     sem = asyncio.Semaphore(max(1, concurrency))
     pending: set[asyncio.Task[ScanResult[R]]] = set()
-    last_line = stats.started
-
-    agent_types: dict[str, asyncio.Future[str | None]] = {}
-
-    async def agent_type(agent_id: str) -> str | None:
-        # Once per agent, never per run: only runs whose verdict rests on it ask.
-        if agent_id not in agent_types:
-            agent_types[agent_id] = asyncio.ensure_future(_read_agent_type(client, agent_id))
-        return await agent_types[agent_id]
-
-    async def with_agent(item: WindowRun, ev: Evidence) -> Evidence:
-        if ev.agent is not None or not item.run.agent_id or not agent_type_decides(ev):
-            return ev
-        found = await agent_type(item.run.agent_id)
-        if found is None:
-            return ev
-        return ev.model_copy(update={"agent": AgentProfile(id=item.run.agent_id, agent_type=found)})
+    tick = _ProgressTicker(progress, what, stats)
+    agent_types = _AgentTypes(client)
 
     async def per_run(item: WindowRun, reason: str) -> ScanResult[R]:
         async with sem:
@@ -724,25 +781,13 @@ async def scan_window(
                     include_agent=False,
                     agent=item.agent,
                 )
-                ev = await with_agent(item, ev)
+                ev = await agent_types.add_to(item, ev)
             except LettaRunsError as exc:
                 stats.failed_runs += 1
                 stats.failed_reads["run"] += 1
                 return ScanResult(item.run, None, "per_run", reason, error=exc)
-        for name, err in ev.endpoint_errors.items():
-            if err.kind != "not_fetched":
-                stats.failed_reads[name] += 1
-        stats.per_run += 1
-        stats.per_run_reasons[reason] += 1
+        _count_per_run_read(stats, ev, reason)
         return ScanResult(item.run, finish(ev), "per_run", reason, evidence=ev)
-
-    def tick(final: bool = False) -> None:
-        nonlocal last_line
-        now = time.monotonic()
-        if progress is None or (not final and now - last_line < PROGRESS_EVERY):
-            return
-        last_line = now
-        progress(_progress_line(what, stats, now, final=final))
 
     with _RequestCounter(client, stats):
         async for item in read_window(
@@ -757,13 +802,14 @@ async def scan_window(
         ):
             reason = item.per_run_reason
             if item.messages is not None and not item.active:
-                ev = bulk_evidence(item, source=source)
-                result = settle(ev) if not per_run_extras else None
-                if result is None and item.steps is not None and not per_run_extras:
-                    # Messages and steps: nothing left to read per run but, where the verdict
-                    # rests on it, the agent's type.
-                    ev = await with_agent(item, ev)
-                    result = finish(ev)
+                ev, result = await _settle_from_bulk(
+                    item,
+                    source=source,
+                    settle=settle,
+                    finish=finish,
+                    agent_types=agent_types,
+                    per_run_extras=per_run_extras,
+                )
                 if result is not None:
                     stats.bulk_settled += 1
                     yield ScanResult(item.run, result, "bulk", evidence=ev)
