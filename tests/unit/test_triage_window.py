@@ -208,3 +208,42 @@ async def test_usage_failing_on_every_run_costs_triage_nothing() -> None:
     assert not any(p.endswith(("/usage", "/metrics")) for p in server.paths)
     assert report.failed_reads == 0
     assert triage_counts(report) == triage_counts(await triage(Server(), since=None))
+
+
+def test_the_report_does_not_depend_on_the_order_runs_are_read(tmp_path: Any) -> None:
+    """Reads finish in any order: groups with equal counts, their examples and the next steps
+    come out the same whichever order the diagnoses arrive in (examples: the newest runs)."""
+    import random
+
+    from letta_runs.diagnosis import diagnose
+    from letta_runs.diagnosis.triage import EXAMPLES_PER_GROUP, TriageAccumulator
+    from letta_runs.evidence import load_bundle
+
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    diags = []
+    for i, bundle in enumerate(demo_bundles() * 3):
+        path = tmp_path / f"{i}.json"
+        path.write_text(json.dumps(bundle))
+        diag = diagnose(load_bundle(path), now=now)
+        created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+        diags.append(diag.model_copy(update={"run_id": f"run-{i:04d}", "created_at": created}))
+    assert len({d.root_cause.kind for d in diags if d.root_cause}) >= 2
+
+    def report(order: list[Any]) -> str:
+        acc = TriageAccumulator(since=None, agent_id=None, statuses=None)
+        for diag in order:
+            acc.add_diagnosis(diag)
+        return acc.report().model_dump_json()
+
+    first = report(diags)
+    shuffled = list(diags)
+    for seed in range(5):
+        random.Random(seed).shuffle(shuffled)
+        assert report(shuffled) == first
+    groups = json.loads(first)["by_root_cause"]
+    counts = [(-g["count"], g["key"]) for g in groups]
+    assert counts == sorted(counts)
+    for group in groups:
+        ids = group["examples"]
+        assert len(ids) == min(group["count"], EXAMPLES_PER_GROUP)
+        assert ids == sorted(ids, reverse=True)  # ids grow with creation time here

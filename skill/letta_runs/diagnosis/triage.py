@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 EXAMPLES_PER_GROUP = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PROBLEM_TIMES_CAP = 100_000
 
 
@@ -125,21 +126,34 @@ class TriageReport(BaseModel):
 
 
 class _Counter:
+    """Counts per key, with the newest runs of each key as its examples. Reads finish in any
+    order, so nothing here depends on the order runs are added: groups sort by count, then key;
+    examples by creation time (newest first), then id."""
+
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self.examples: dict[str, list[str]] = {}
+        self.examples: dict[str, list[tuple[datetime, str]]] = {}
 
-    def add(self, key: str, run_id: str) -> None:
+    def add(self, key: str, run_id: str, created_at: datetime | None = None) -> None:
         self.counts[key] += 1
         ex = self.examples.setdefault(key, [])
-        if len(ex) < EXAMPLES_PER_GROUP:
-            ex.append(run_id)
+        ex.append((created_at or _EPOCH, run_id))
+        if len(ex) > EXAMPLES_PER_GROUP:
+            ex.sort(reverse=True)
+            del ex[EXAMPLES_PER_GROUP:]
 
     def groups(self) -> list[TriageGroup]:
         return [
-            TriageGroup(key=k, count=c, examples=self.examples[k])
-            for k, c in self.counts.most_common()
+            TriageGroup(
+                key=k, count=c, examples=[rid for _, rid in sorted(self.examples[k], reverse=True)]
+            )
+            for k, c in _by_count(self.counts)
         ]
+
+
+def _by_count(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Largest first; equal counts by key, so the order never depends on arrival."""
+    return sorted(counts.items(), key=lambda kc: (-kc[1], kc[0]))
 
 
 class TriageAccumulator:
@@ -159,7 +173,7 @@ class TriageAccumulator:
     def add_run(self, run: Run) -> None:
         """Count a run without a diagnosis (``diagnose_each=False``)."""
         self.report_base.scanned += 1
-        self.stop.add(run.stop_reason or f"none ({run.status})", run.id)
+        self.stop.add(run.stop_reason or f"none ({run.status})", run.id, run.created_at)
         self.verdicts[run.status or "unknown"] += 1
         if run.status != "completed":
             self.report_base.problems += 1
@@ -177,15 +191,17 @@ class TriageAccumulator:
         if diag.status == "completed" and diag.verdict == "failed":
             base.hidden_failures += 1
         root = diag.root_cause.kind if diag.root_cause else diag.verdict
-        self.root.add(root, diag.run_id)
+        self.root.add(root, diag.run_id, diag.created_at)
         if diag.created_at is not None and len(base.problem_times) < PROBLEM_TIMES_CAP:
             base.problem_times.append((diag.created_at, root))
-        self.stop.add(diag.effective_stop_reason or f"none ({diag.status})", diag.run_id)
+        self.stop.add(
+            diag.effective_stop_reason or f"none ({diag.status})", diag.run_id, diag.created_at
+        )
         for et in sorted(set(step_error_types or [])):
-            self.error_type.add(et, diag.run_id)
+            self.error_type.add(et, diag.run_id, diag.created_at)
         names = {f.tool_name for f in diag.findings if f.tool_name and f.severity == "error"}
         for name in sorted(names):
-            self.tool.add(name, diag.run_id)
+            self.tool.add(name, diag.run_id, diag.created_at)
 
     def add_error(self, run_id: str, message: str) -> None:
         """A run that could not be read: scanned, not diagnosed."""
@@ -198,12 +214,12 @@ class TriageAccumulator:
 
     def report(self) -> TriageReport:
         out = self.report_base.model_copy()
-        out.verdicts = dict(self.verdicts.most_common())
+        out.verdicts = dict(_by_count(self.verdicts))
         out.by_root_cause = self.root.groups()
         out.by_stop_reason = self.stop.groups()
         out.by_error_type = self.error_type.groups()
         out.by_tool = self.tool.groups()
-        out.errors = list(self.errors)
+        out.errors = sorted(self.errors)
         top = out.by_root_cause[0].examples[0] if out.by_root_cause else None
         if top:
             out.next_actions = [
