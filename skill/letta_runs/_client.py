@@ -1106,7 +1106,9 @@ class Runs(Resource):
 
         After iteration ``.end_reason`` is one of ``done``, ``error``, ``cancelled``,
         ``terminal`` (only keep-alives, and the run is finished), ``idle_timeout``,
-        ``max_events``, ``max_seconds``.
+        ``max_events``, ``max_seconds``. ``max_seconds`` is checked between reads: a read
+        already waiting ends by the read timeout fixed when its connection opened, so the stream
+        can end up to that much later (never more than ``idle_timeout``).
         """
         client = self._client
         call = client._stream_call(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._blocking import blocking
 from ._exceptions import LettaRunsError
+from ._validation import check_seconds
 from .diagnosis.compare import RunComparison, compare_runs
 from .diagnosis.engine import RunDiagnosis, diagnose
 from .diagnosis.timeline import RunTimeline, build_timeline
@@ -76,6 +77,10 @@ Progress = Callable[[str], None]
 BundlePath = Path | str | None
 
 
+# A run unfinished for a year is stuck by any measure; a larger threshold is a mistake.
+MAX_STUCK_AFTER_SECONDS = 365 * 86_400.0
+
+
 async def diagnose_run(
     client: AsyncRunsClient,
     run_id: str,
@@ -86,6 +91,7 @@ async def diagnose_run(
     bundle: BundlePath = None,
 ) -> RunDiagnosis:
     """Fetch a run's evidence (or read it from ``bundle``) and diagnose it."""
+    stuck_after = check_seconds("stuck_after", stuck_after, maximum=MAX_STUCK_AFTER_SECONDS)
     ev = await evidence_for(client, run_id, bundle=bundle, include_trace=include_trace)
     return diagnose(ev, stuck_after=stuck_after, now=now)
 
@@ -434,6 +440,7 @@ async def watch_run(
     diagnosis says so in ``limitations`` and ``on_notice`` gets the same sentence (for stderr):
     the diagnosis then reads the stored run, it did not follow the run to its end.
     """
+    stuck_after = check_seconds("stuck_after", stuck_after, maximum=MAX_STUCK_AFTER_SECONDS)
     run = await client.runs.retrieve(run_id)
     notice: str | None = None
     if not run.is_terminal and run.background:

@@ -1122,7 +1122,11 @@ async def diagnose_run(
     detail: DetailArg = "standard",
     stuck_after_seconds: Annotated[
         float,
-        Field(gt=0, description="A run still created/running after this many seconds is stuck."),
+        Field(
+            gt=0,
+            allow_inf_nan=False,
+            description="A run still created/running after this many seconds is stuck.",
+        ),
     ] = 600.0,
     bundle: Bundle = None,
 ) -> RunDiagnosis:
@@ -1176,7 +1180,11 @@ async def run_report(
     run_id: RunId,
     stuck_after_seconds: Annotated[
         float,
-        Field(gt=0, description="A run still created/running after this many seconds is stuck."),
+        Field(
+            gt=0,
+            allow_inf_nan=False,
+            description="A run still created/running after this many seconds is stuck.",
+        ),
     ] = 600.0,
     bundle: Bundle = None,
 ) -> HtmlReport:
@@ -1417,7 +1425,11 @@ async def watch_run(
     ] = 30.0,
     stuck_after_seconds: Annotated[
         float,
-        Field(gt=0, description="A run still created/running after this many seconds is stuck."),
+        Field(
+            gt=0,
+            allow_inf_nan=False,
+            description="A run still created/running after this many seconds is stuck.",
+        ),
     ] = 600.0,
     detail: DetailArg = "standard",
     on_event: Annotated[Callable[[StreamEvent], Any] | None, Local] = None,

@@ -11,6 +11,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -170,6 +171,8 @@ async def test_rest_answers_odd_bodies_and_values_without_a_500() -> None:
             ),
             await c.get("/v1/runs/?limit=nan"),
             await c.get(f"/v1/runs/{RUN}/diagnosis?stuck_after_seconds=nan"),
+            await c.get(f"/v1/runs/{RUN}/diagnosis?stuck_after_seconds=inf"),
+            await c.get(f"/v1/runs/{RUN}/report.html?stuck_after_seconds=inf"),
             await c.get("/v1/runs/triage?since=99999999999d"),
         ]
     for response in answers:
@@ -189,6 +192,8 @@ async def test_mcp_and_langchain_report_odd_arguments_as_tool_errors() -> None:
         ("retrieve-run", "retrieve_run", {"run_id": 5}),
         ("triage-runs", "triage_runs", {"since": "99999999999d"}),
         ("list-runs", "list_runs", {"limit": "ten"}),
+        ("diagnose-run", "diagnose_run", {"run_id": RUN, "stuck_after_seconds": "inf"}),
+        ("diagnose-run", "diagnose_run", {"run_id": RUN, "stuck_after_seconds": 1e309}),
     ]
     async with Client(create_server(lambda: AsyncRunsClient(base_url="demo"))) as client:
         for mcp_name, _, args in odd:
@@ -201,3 +206,13 @@ async def test_mcp_and_langchain_report_odd_arguments_as_tool_errors() -> None:
         )
         assert message.status == "error", (name, args)
         assert "Traceback" not in str(message.content)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0, -1.0, "600"])
+async def test_the_python_composites_refuse_a_stuck_after_that_is_not_seconds(value: Any) -> None:
+    from letta_runs.composites import diagnose_run, watch_run
+
+    async with AsyncRunsClient(base_url="demo") as client:
+        for call in (diagnose_run, watch_run):
+            with pytest.raises(InvalidArgumentError, match="stuck_after"):
+                await call(client, RUN, stuck_after=value)
