@@ -33,11 +33,10 @@ except ModuleNotFoundError as exc:  # the base install has no LangChain: name th
     raise missing_extra("langchain") from exc
 from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation
 
-from . import operations
 from ._blocking import run_blocking
 from ._client import AsyncRunsClient, BaseRunsClient, RunsClient
 from ._exceptions import LettaRunsError
-from .operations import FACES, Operation, get_operation
+from .operations import FACES, Operation, catalog, get_operation
 from .params import invalid_arguments
 
 __all__ = ["LettaRunsClients", "LettaRunsTool", "LettaRunsToolkit", "tool_names"]
@@ -49,7 +48,7 @@ def tool_names(*, read_only: bool = True) -> list[str]:
     >>> "delete_run" in tool_names(), "delete_run" in tool_names(read_only=False)
     (False, True)
     """
-    return [op.name for op in operations.OPERATIONS if op.read_only or not read_only]
+    return [op.name for op in catalog.OPERATIONS if op.read_only or not read_only]
 
 
 class LettaRunsClients:

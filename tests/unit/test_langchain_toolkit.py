@@ -14,9 +14,8 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 from letta_runs import AsyncRunsClient, Run, RunsClient
-from letta_runs import operations as catalog
 from letta_runs.langchain import LettaRunsClients, LettaRunsTool, LettaRunsToolkit, tool_names
-from letta_runs.operations import OPERATIONS, OperationResult, get_operation
+from letta_runs.operations import OPERATIONS, OperationResult, catalog, get_operation
 
 
 def demo_run_id(label: str) -> str:

@@ -41,7 +41,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..evidence import Evidence
-from ..operations import render_next_step
+from ..operations.catalog import render_next_step
 from .error_texts import share_error_texts
 from .facts import RunFacts, gather_facts
 from .failures import failure_findings, first_failure

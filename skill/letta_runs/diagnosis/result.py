@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..operations import NextStep  # the one definition, beside the catalog it names
+from ..operations.catalog import NextStep  # the one definition, beside the catalog it names
 from .findings import Finding
 from .loops import ToolLoop
 

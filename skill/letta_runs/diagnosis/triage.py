@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..durations import format_duration
 from ..models import Run
-from ..operations import NextStep, render_next_step
+from ..operations.catalog import NextStep, render_next_step
 from .engine import RunDiagnosis
 
 __all__ = [
