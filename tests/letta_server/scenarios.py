@@ -327,7 +327,7 @@ def _first_lanes() -> dict[str, list[Trigger]]:
                 "stream_bg.cancelled",
                 "slow",
                 "stream_bg",
-                _msg("stream_bg.cancelled", "slow secs=6"),
+                _msg("stream_bg.cancelled", "slow secs=15"),
                 {"background": True, "stream_tokens": True},
                 cancel_after_s=2.0,
             ),

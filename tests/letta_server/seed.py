@@ -35,7 +35,7 @@ from .scenarios import (
 )
 
 # Bump when the scenario lanes change: a stored seed of another version is never reused.
-SEED_VERSION = 5
+SEED_VERSION = 6
 SEED_TABLE = "letta_runs_harness_seed"
 # Letta refuses to replay a background run's stream once the run is 3 h old (410).
 SEED_MAX_AGE_S = 2 * 3600
