@@ -203,3 +203,17 @@ def test_suspicious_text_is_fenced_in_the_full_post_mortem() -> None:
     start = md.index(text)
     assert md[:start].endswith("```text\n")
     assert md.count(text) == 1
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_the_post_mortem_shows_every_remedy_whole(name: str) -> None:
+    """Remedy texts are ours, written to fit the post-mortem's one-line caps (summary 240,
+    detail 360 characters): a chat reader never gets advice cut mid-sentence."""
+    diag = _diag(name)
+    text = render_diagnosis(diag, fmt="markdown")
+    for remedy in diag.remedies:
+        assert len(remedy.summary) <= 240, remedy.summary
+        assert remedy.detail is None or len(remedy.detail) <= 360, remedy.detail
+        assert remedy.summary in text
+        if remedy.detail:
+            assert remedy.detail in text

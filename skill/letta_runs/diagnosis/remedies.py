@@ -258,13 +258,11 @@ def _loop(f: RunFacts, finding: Finding, _: list[PendingToolCall]) -> list[Remed
             kind=finding.kind,
             summary=f"Cap {tool} per request with a max_count_per_step tool rule (limit {cap}), "
             "and send max_steps with the request",
-            detail=f"Letta counts the rule over the whole request: once {tool} reaches the limit "
-            "it is no longer offered and a further call is refused ([ToolConstraintError]), so the "
-            f"model has to answer or use another tool. A limit of {cap} lets {cap} calls run "
-            f"({(cap + 1) // 2} on letta_v1_agent and sleeptime_agent, which count each call twice "
-            "in Letta 0.16.8); it is not enforced when the tool is the agent's only one. exit_loop "
-            "would end the run after every call. Also send max_steps with each message request "
-            '(default 50, e.g. {"max_steps": 10}), and make the tool\'s result say when to stop.',
+            detail=f"Past the limit Letta stops offering {tool} in that request and refuses "
+            "further calls ([ToolConstraintError]), so the model must answer or change course. "
+            "letta_v1_agent and sleeptime_agent count each call twice in Letta 0.16.8 "
+            f"(limit {cap}: {(cap + 1) // 2} calls); no effect when it is the agent's only tool. "
+            'max_steps defaults to 50: send e.g. {"max_steps": 10}.',
             api=_patch(
                 f,
                 {"tool_rules": [rule]},
