@@ -367,18 +367,48 @@ def export(
     if run_id is not None and window_given:
         raise click.UsageError("give a RUN_ID or --since, not both")
     if run_id is not None:
-        from .._validation import check_output_path
-        from ..composites import export_run
-
-        if output is not None:
-            check_output_path(output)
-        bundle = state.blocking(
-            lambda c: export_run(
-                c, run_id, include_trace=not no_trace, include_stream=not no_stream
-            )
-        )
-        Output(True, "json", output, "json").emit(bundle, what=f"bundle of {run_id}")
+        _export_one(state, run_id, output, include_trace=not no_trace, include_stream=not no_stream)
         return
+    _export_window(
+        state,
+        output,
+        since=since,
+        agent_id=agent_id,
+        statuses=statuses,
+        limit=limit,
+        concurrency=concurrency,
+        with_usage=with_usage,
+    )
+
+
+def _export_one(
+    state: CLIState, run_id: str, output: str | None, *, include_trace: bool, include_stream: bool
+) -> None:
+    """One run's bundle to ``output`` (or stdout)."""
+    from .._validation import check_output_path
+    from ..composites import export_run
+
+    if output is not None:
+        check_output_path(output)
+    bundle = state.blocking(
+        lambda c: export_run(c, run_id, include_trace=include_trace, include_stream=include_stream)
+    )
+    Output(True, "json", output, "json").emit(bundle, what=f"bundle of {run_id}")
+
+
+def _export_window(
+    state: CLIState,
+    output: str | None,
+    *,
+    since: float | None,
+    agent_id: str | None,
+    statuses: tuple[str, ...],
+    limit: int | None,
+    concurrency: int,
+    with_usage: bool,
+) -> None:
+    """Every run of the window: one bundle per line on stdout, or one file per run in the
+    folder ``output``; exit 8 when some reads failed."""
     from datetime import timedelta
 
     from ..composites import export_window

@@ -25,6 +25,14 @@ if TYPE_CHECKING:
 
 Bundle = Annotated[Path | str | None, Local]
 """A bundle file (from ``export``) to read instead of the server: in-process callers only."""
+StuckAfterArg = Annotated[
+    float,
+    Field(
+        gt=0,
+        allow_inf_nan=False,
+        description="A run still created/running after this many seconds is stuck.",
+    ),
+]
 DetailArg = Annotated[
     Literal["summary", "standard", "full"],
     Field(
@@ -66,14 +74,7 @@ async def diagnose_run(
     client: AsyncRunsClient,
     run_id: RunId,
     detail: DetailArg = "standard",
-    stuck_after_seconds: Annotated[
-        float,
-        Field(
-            gt=0,
-            allow_inf_nan=False,
-            description="A run still created/running after this many seconds is stuck.",
-        ),
-    ] = 600.0,
+    stuck_after_seconds: StuckAfterArg = 600.0,
     bundle: Bundle = None,
 ) -> RunDiagnosis:
     """Post-mortem of one run: reads its steps, messages, usage, metrics and trace and returns
@@ -124,14 +125,7 @@ def _present_html_report(report: HtmlReport, args: Any, face: Face) -> Operation
 async def run_report(
     client: AsyncRunsClient,
     run_id: RunId,
-    stuck_after_seconds: Annotated[
-        float,
-        Field(
-            gt=0,
-            allow_inf_nan=False,
-            description="A run still created/running after this many seconds is stuck.",
-        ),
-    ] = 600.0,
+    stuck_after_seconds: StuckAfterArg = 600.0,
     bundle: Bundle = None,
 ) -> HtmlReport:
     """The post-mortem of one run as a self-contained HTML page for a person to look at: the
@@ -369,14 +363,7 @@ async def watch_run(
     idle_timeout: Annotated[
         float, Field(gt=0, le=600, description="Give up following after this long without data.")
     ] = 30.0,
-    stuck_after_seconds: Annotated[
-        float,
-        Field(
-            gt=0,
-            allow_inf_nan=False,
-            description="A run still created/running after this many seconds is stuck.",
-        ),
-    ] = 600.0,
+    stuck_after_seconds: StuckAfterArg = 600.0,
     detail: DetailArg = "standard",
     on_event: Annotated[Callable[[StreamEvent], Any] | None, Local] = None,
     on_notice: Annotated[Callable[[str], None] | None, Local] = None,
